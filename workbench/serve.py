@@ -1,0 +1,104 @@
+"""``workbench serve``: the standalone app, one session per browser tab, safe defaults."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import panel as pn
+
+from workbench.apps.main import PAGES, served_app
+from workbench.config import WorkbenchConfig
+from workbench.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServeOptions:
+    """How the server listens and who may use it."""
+
+    port: int = 5006
+    address: str = "127.0.0.1"
+    show: bool = False
+    basic_auth: str | None = None
+    cookie_secret: str | None = None
+    allow_websocket_origin: list[str] = field(default_factory=list)
+    num_procs: int = 1
+
+    def validate(self) -> None:
+        """Refuse unsafe or impossible settings with a clear message."""
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"Port {self.port} is not a valid TCP port.", "pass --port with a number from 1 to 65535")
+        if not is_loopback(self.address) and not self.basic_auth:
+            raise ConfigError(
+                f"Refusing to serve on {self.address} without authentication: anyone on the network could read "
+                "your runs, studies and data.",
+                "pass --basic-auth FILE (and --cookie-secret), or serve on 127.0.0.1 (the default)",
+            )
+        if self.basic_auth and not self.cookie_secret:
+            raise ConfigError("Basic auth needs a cookie secret to sign sessions.",
+                              "pass --cookie-secret with a long random string (e.g. from `openssl rand -hex 32`)")
+        if self.basic_auth and not Path(self.basic_auth).is_file():
+            raise ConfigError(f"The basic-auth file '{self.basic_auth}' does not exist.",
+                              'write a JSON file of {"user": "password"} pairs and pass its path')
+        ensure_port_free(self.address, self.port)
+
+
+def is_loopback(address: str) -> bool:
+    """Whether ``address`` only accepts connections from this machine."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def ensure_port_free(address: str, port: int) -> None:
+    """Raise a clear ConfigError when ``address:port`` cannot be bound."""
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as probe:
+        try:
+            probe.bind((address, port))
+        except PermissionError:
+            raise ConfigError(f"Not allowed to listen on port {port}.", "pass --port with a number above 1024") from None
+        except OSError as error:
+            if "assign" in str(error).lower():
+                raise ConfigError(f"Cannot listen on address {address}: it is not an address of this machine.",
+                                  "pass --address 127.0.0.1 (or an address this machine has)") from None
+            raise ConfigError(f"Port {port} on {address} is already in use.",
+                              f"pass --port with a free port (e.g. --port {port + 1}) or stop the other server") from None
+
+
+def app_routes(config: WorkbenchConfig) -> dict[str, object]:
+    """URL path → session factory: the whole workbench at / and each page on its own path."""
+    routes: dict[str, object] = {"/": partial(served_app, config)}
+    for key in PAGES:
+        routes[f"/{key}"] = partial(served_app, config, key)
+    return routes
+
+
+def websocket_origins(options: ServeOptions) -> list[str]:
+    """The exact origins allowed to open websockets (never ``*``)."""
+    hosts = {options.address, "localhost", "127.0.0.1"} if is_loopback(options.address) else {options.address}
+    origins = {f"{host}:{options.port}" for host in hosts}
+    origins.update(options.allow_websocket_origin)
+    return sorted(origins)
+
+
+def serve(config: WorkbenchConfig, options: ServeOptions, start: bool = True, threaded: bool = False):
+    """Serve the workbench; blocks until stopped unless ``threaded``."""
+    options.validate()
+    kwargs: dict[str, object] = {}
+    if options.basic_auth:
+        kwargs.update(basic_auth=options.basic_auth, cookie_secret=options.cookie_secret)
+    log.info("Serving the workbench on http://%s:%s", options.address, options.port)
+    return pn.serve(
+        app_routes(config), port=options.port, address=options.address, show=options.show, start=start,
+        threaded=threaded, title=config.title, websocket_origin=websocket_origins(options),
+        num_procs=options.num_procs, liveness="health", admin=False, **kwargs,
+    )
