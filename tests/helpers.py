@@ -9,11 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def snapshot(path: Path) -> dict[str, str]:
-    """{relative path: sha256} of every file below ``path`` (or of ``path`` itself): proves stores unchanged."""
+def snapshot(path: Path, exclude: tuple[str, ...] = (".workbench-cache",)) -> dict[str, str]:
+    """{relative path: sha256} of every file below ``path`` (or of ``path`` itself): proves stores unchanged.
+
+    Top-level folders named in ``exclude`` (the workbench's own cache) are left out.
+    """
     path = Path(path)
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
     base = path.parent if path.is_file() else path
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*")
+        if p.is_file() and not p.is_symlink() and p.relative_to(base).parts[0] not in exclude
+    )
     return {str(f.relative_to(base)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
 

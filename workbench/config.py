@@ -112,7 +112,7 @@ class WorkbenchConfig(param.Parameterized):
         if unknown:
             raise ConfigError(f"Unknown setting(s): {', '.join(sorted(unknown))}.",
                               f"known settings are: {', '.join(cls.setting_names())}")
-        values.update(given)
+        values.update(_resolve_paths(given, Path.cwd()))
         if given:
             sources.append("arguments")
         return cls(**values, source=" < ".join(sources) or "defaults")

@@ -19,7 +19,7 @@ def run(*args: str):
 def assert_clear_error(result, *fragments: str) -> None:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
-    assert result.output.startswith("error: ")
+    assert result.output.lstrip().startswith("error: ")
     for fragment in fragments:
         assert fragment in result.output
 

@@ -101,3 +101,10 @@ def test_discovery_finds_stores_in_a_folder(tmp_path: Path) -> None:
 def test_discovery_reads_a_workbench_toml_in_the_folder(tmp_path: Path) -> None:
     write_toml(tmp_path, 'study_name = "found"\n')
     assert WorkbenchConfig.load(env={}, discover_in=tmp_path).study_name == "found"
+
+
+def test_relative_arguments_resolve_against_the_working_directory(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = WorkbenchConfig.load(env={}, tracking_uri="sqlite:///runs.db", dvc_repo="repo")
+    assert config.tracking_uri == f"sqlite:///{tmp_path.resolve() / 'runs.db'}"
+    assert config.dvc_repo == str(tmp_path.resolve() / "repo")
