@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import socket
 from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Callable
 from pathlib import Path
 
 import panel as pn
@@ -74,11 +74,20 @@ def ensure_port_free(address: str, port: int) -> None:
                               f"pass --port with a free port (e.g. --port {port + 1}) or stop the other server") from None
 
 
-def app_routes(config: WorkbenchConfig) -> dict[str, object]:
+def session_factory(config: WorkbenchConfig, page: str | None = None) -> Callable[[], object]:
+    """A function Panel calls once per browser session (a plain function: Panel does not call partials)."""
+
+    def new_session() -> object:
+        return served_app(config, page)
+
+    return new_session
+
+
+def app_routes(config: WorkbenchConfig) -> dict[str, Callable[[], object]]:
     """URL path → session factory: the whole workbench at / and each page on its own path."""
-    routes: dict[str, object] = {"/": partial(served_app, config)}
+    routes = {"/": session_factory(config)}
     for key in PAGES:
-        routes[f"/{key}"] = partial(served_app, config, key)
+        routes[f"/{key}"] = session_factory(config, key)
     return routes
 
 

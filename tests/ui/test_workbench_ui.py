@@ -31,11 +31,6 @@ def screenshot(page, name: str) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
-def open_tab(page, label: str) -> None:
-    page.get_by_role("tab", name=label).click() if page.get_by_role("tab", name=label).count() else \
-        page.locator(".bk-tab", has_text=label).first.click()
-
-
 def test_experiments_tab_shows_demo_runs(page, workbench_url: str) -> None:
     page.goto(workbench_url)
     page.locator(".tabulator-row").first.wait_for()
@@ -46,8 +41,10 @@ def test_experiments_tab_shows_demo_runs(page, workbench_url: str) -> None:
 
 def test_tuning_tab_shows_the_study(page, workbench_url: str) -> None:
     page.goto(f"{workbench_url}/?tab=tuning")
-    page.get_by_text("cancer-gb-tuning").first.wait_for()
     page.locator("canvas").first.wait_for()
+    assert page.locator("select", has=page.locator("option[value='cancer-gb-tuning']")).first.input_value() \
+        == "cancer-gb-tuning"
+    assert page.get_by_text("trials").count() > 0
     screenshot(page, "tuning")
 
 
@@ -68,6 +65,6 @@ def test_data_versions_tab_lists_the_versions(page, workbench_url: str) -> None:
 def test_switching_tabs_updates_the_url(page, workbench_url: str) -> None:
     page.goto(workbench_url)
     page.locator(".tabulator-row").first.wait_for()
-    open_tab(page, "Data versions")
+    page.locator(".bk-tab", has_text="Data versions").first.click()
     page.wait_for_url("**tab=data_versions**")
     page.get_by_text("v5").first.wait_for()

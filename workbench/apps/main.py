@@ -102,9 +102,10 @@ def served_app(config: WorkbenchConfig, page: str | None = None) -> pn.template.
     """A session's page when served: the app in a template, its tab synced with the URL."""
     app = create_app(config, page)
     theme = "dark" if pn.state.session_args.get("theme", [b""])[0] == b"dark" else "default"
-    template = pn.template.FastListTemplate(
+    # Bootstrap's resources ship inside Panel; the Fast templates fetch a web font (fails offline).
+    template = pn.template.BootstrapTemplate(
         title=config.title if page is None else f"{config.title} · {PAGES[page].label}",
-        theme=theme, main_layout=None, header_background="#1f3a5f", accent_base_color="#1f6feb",
+        theme=theme, header_background="#1f3a5f",
     )
     template.main.append(app)
     if isinstance(app, WorkbenchApp) and pn.state.location is not None:
