@@ -105,6 +105,13 @@ def _prepare_notebook() -> None:
     if shell is None or not hasattr(shell, "kernel"):
         return
     import panel as pn
+    from holoviews.ipython import notebook_extension
+
+    # Every later extension load (hvplot's on import, a page's pn.extension) must embed its JavaScript
+    # too: notebooks are often offline, and the CDN default then renders nothing.
+    notebook_extension.inline = True
+    pn.config.inline = True
+    import hvplot.pandas  # noqa: F401 - registers .hvplot now, so its own notebook load happens here
 
     pn.extension("tabulator", inline=True)
     _notebook_ready = True
