@@ -41,11 +41,11 @@ def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--port", type=int, default=5006, show_default=True, help="TCP port to listen on."),
         click.option("--address", default="127.0.0.1", show_default=True,
-                     help="Address to listen on. Anything but loopback requires --basic-auth."),
-        click.option("--basic-auth", type=click.Path(dir_okay=False), default=None,
-                     help='JSON file of {"user": "password"} pairs for basic auth.'),
+                     help="Address to listen on. Anything but loopback requires --users."),
+        click.option("--users", "users_file", type=click.Path(dir_okay=False), default=None,
+                     help="Users file with hashed passwords (`workbench users add`): sign-in required."),
         click.option("--cookie-secret", envvar="WORKBENCH_COOKIE_SECRET", default=None,
-                     help="Secret that signs session cookies (required with --basic-auth)."),
+                     help="Secret (32+ characters) that signs session cookies; required with --users."),
         click.option("--allow-websocket-origin", multiple=True,
                      help="Extra host:port allowed to open websockets (e.g. behind a reverse proxy)."),
     ]
@@ -96,7 +96,7 @@ def demo(directory: Path, no_browser: bool, build_only: bool, force: bool, **ser
 @click.option("--show/--no-show", default=False, show_default=True, help="Open a browser tab.")
 @server_options
 @friendly_errors
-def serve(config_file: Path | None, show: bool, port: int, address: str, basic_auth: str | None,
+def serve(config_file: Path | None, show: bool, port: int, address: str, users_file: str | None,
           cookie_secret: str | None, allow_websocket_origin: tuple[str, ...], experiments: tuple[str, ...],
           **overrides: Any) -> None:
     """Serve the workbench as a web app (127.0.0.1 without auth; other addresses need auth)."""
@@ -104,7 +104,44 @@ def serve(config_file: Path | None, show: bool, port: int, address: str, basic_a
     if overrides.get("dvc_repo"):
         overrides["dvc_repo"] = str(Path(overrides["dvc_repo"]).expanduser().resolve())
     _serve(config_file=config_file, show=show, overrides=overrides, port=port, address=address,
-           basic_auth=basic_auth, cookie_secret=cookie_secret, allow_websocket_origin=allow_websocket_origin)
+           users_file=users_file, cookie_secret=cookie_secret, allow_websocket_origin=allow_websocket_origin)
+
+
+@main.group()
+def users() -> None:
+    """Manage the accounts of the standalone server (hashed passwords)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--file", "users_file", type=click.Path(dir_okay=False, path_type=Path), default=Path("users.json"),
+              show_default=True, help="The users file to create or update.")
+@click.option("--group", "groups", multiple=True, help="Group the user belongs to (repeatable).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@friendly_errors
+def users_add(name: str, users_file: Path, groups: tuple[str, ...], password_stdin: bool) -> None:
+    """Add a user, or reset their password."""
+    from workbench.users import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    add_user(users_file, name, password, list(groups))
+    click.echo(f"Saved user '{name}' in {users_file} (password stored as a scrypt hash).")
+
+
+@users.command("remove")
+@click.argument("name")
+@click.option("--file", "users_file", type=click.Path(dir_okay=False, path_type=Path), default=Path("users.json"),
+              show_default=True)
+@friendly_errors
+def users_remove(name: str, users_file: Path) -> None:
+    """Remove a user."""
+    from workbench.users import remove_user
+
+    remove_user(users_file, name)
+    click.echo(f"Removed user '{name}' from {users_file}.")
 
 
 @main.command()
@@ -125,7 +162,7 @@ def check(config_file: Path | None) -> None:
 
 
 def _serve(config_file: Path | None, show: bool, overrides: dict[str, Any], port: int, address: str,
-           basic_auth: str | None, cookie_secret: str | None, allow_websocket_origin: tuple[str, ...]) -> None:
+           users_file: str | None, cookie_secret: str | None, allow_websocket_origin: tuple[str, ...]) -> None:
     from workbench.config import WorkbenchConfig
     from workbench.preflight import check_config
     from workbench.serve import ServeOptions, serve
@@ -137,7 +174,7 @@ def _serve(config_file: Path | None, show: bool, overrides: dict[str, Any], port
         for problem in problems:
             click.secho(f"error: {problem}", fg="red", err=True)
         sys.exit(EXIT_USAGE)
-    options = ServeOptions(port=port, address=address, show=show, basic_auth=basic_auth,
+    options = ServeOptions(port=port, address=address, show=show, users_file=users_file,
                            cookie_secret=cookie_secret, allow_websocket_origin=list(allow_websocket_origin))
     options.validate()
     click.echo(f"Serving the workbench at http://{address}:{port}/  (Ctrl+C to stop)")

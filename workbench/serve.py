@@ -12,10 +12,13 @@ from pathlib import Path
 import panel as pn
 
 from workbench.apps.main import PAGES, served_app
+from workbench.auth import HashedAuthProvider
 from workbench.config import WorkbenchConfig
 from workbench.errors import ConfigError
+from workbench.users import load_users
 
 log = logging.getLogger(__name__)
+MIN_COOKIE_SECRET = 32
 
 
 @dataclass
@@ -25,7 +28,7 @@ class ServeOptions:
     port: int = 5006
     address: str = "127.0.0.1"
     show: bool = False
-    basic_auth: str | None = None
+    users_file: str | None = None
     cookie_secret: str | None = None
     allow_websocket_origin: list[str] = field(default_factory=list)
     num_procs: int = 1
@@ -34,18 +37,17 @@ class ServeOptions:
         """Refuse unsafe or impossible settings with a clear message."""
         if not 0 < self.port < 65536:
             raise ConfigError(f"Port {self.port} is not a valid TCP port.", "pass --port with a number from 1 to 65535")
-        if not is_loopback(self.address) and not self.basic_auth:
+        if not is_loopback(self.address) and not self.users_file:
             raise ConfigError(
                 f"Refusing to serve on {self.address} without authentication: anyone on the network could read "
                 "your runs, studies and data.",
-                "pass --basic-auth FILE (and --cookie-secret), or serve on 127.0.0.1 (the default)",
+                "pass --users FILE (made with `workbench users add`) and --cookie-secret, or serve on 127.0.0.1",
             )
-        if self.basic_auth and not self.cookie_secret:
-            raise ConfigError("Basic auth needs a cookie secret to sign sessions.",
-                              "pass --cookie-secret with a long random string (e.g. from `openssl rand -hex 32`)")
-        if self.basic_auth and not Path(self.basic_auth).is_file():
-            raise ConfigError(f"The basic-auth file '{self.basic_auth}' does not exist.",
-                              'write a JSON file of {"user": "password"} pairs and pass its path')
+        if self.users_file:
+            if not self.cookie_secret or len(self.cookie_secret) < MIN_COOKIE_SECRET:
+                raise ConfigError("Sign-in needs a cookie secret of at least 32 characters to sign sessions.",
+                                  "pass --cookie-secret (or WORKBENCH_COOKIE_SECRET) from `openssl rand -hex 32`")
+            load_users(Path(self.users_file))
         ensure_port_free(self.address, self.port)
 
 
@@ -103,8 +105,8 @@ def serve(config: WorkbenchConfig, options: ServeOptions, start: bool = True, th
     """Serve the workbench; blocks until stopped unless ``threaded``."""
     options.validate()
     kwargs: dict[str, object] = {}
-    if options.basic_auth:
-        kwargs.update(basic_auth=options.basic_auth, cookie_secret=options.cookie_secret)
+    if options.users_file:
+        kwargs.update(auth_provider=HashedAuthProvider(Path(options.users_file)), cookie_secret=options.cookie_secret)
     log.info("Serving the workbench on http://%s:%s", options.address, options.port)
     return pn.serve(
         app_routes(config), port=options.port, address=options.address, show=options.show, start=start,

@@ -35,7 +35,7 @@ def test_serve_with_a_dvc_repo_without_dvc_fails_clearly(tmp_path: Path) -> None
 
 
 def test_serve_on_a_public_address_without_auth_is_refused() -> None:
-    assert_clear_error(run("serve", "--address", "0.0.0.0"), "without authentication", "--basic-auth")
+    assert_clear_error(run("serve", "--address", "0.0.0.0"), "without authentication", "--users")
 
 
 def test_serve_on_a_port_in_use_fails_clearly() -> None:
