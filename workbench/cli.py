@@ -60,6 +60,7 @@ def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def main(verbose: bool) -> None:
     """MLOps Workbench: MLflow runs, Optuna studies, DVC data versions and SHAP explanations in one app."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("workbench.access").setLevel(logging.INFO)  # the access log is always on
 
 
 @main.command()

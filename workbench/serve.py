@@ -11,10 +11,12 @@ from pathlib import Path
 
 import panel as pn
 
+from workbench.access_log import log_request
 from workbench.apps.main import PAGES, served_app
 from workbench.auth import HashedAuthProvider
 from workbench.config import WorkbenchConfig
 from workbench.errors import ConfigError
+from workbench.health import HealthHandler
 from workbench.users import load_users
 
 log = logging.getLogger(__name__)
@@ -111,5 +113,6 @@ def serve(config: WorkbenchConfig, options: ServeOptions, start: bool = True, th
     return pn.serve(
         app_routes(config), port=options.port, address=options.address, show=options.show, start=start,
         threaded=threaded, title=config.title, websocket_origin=websocket_origins(options),
-        num_procs=options.num_procs, liveness="health", admin=False, **kwargs,
+        num_procs=options.num_procs, admin=False, extra_patterns=[(r"/health", HealthHandler)],
+        log_function=log_request, **kwargs,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.client
+import json
+import logging
 import urllib.request
 
 import pytest
@@ -70,3 +72,19 @@ def test_origins_never_include_a_wildcard() -> None:
 def test_loopback_detection() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1") and not is_loopback("example.org")
+
+
+def test_health_reveals_nothing_and_stays_public(running_server: int) -> None:
+    status, body = get(f"http://127.0.0.1:{running_server}/health?endpoint=/")
+    assert status == 200
+    assert json.loads(body)["status"] == "ok"
+    assert "wb-demo" not in body and "sqlite" not in body
+
+
+def test_access_log_is_json_without_query_strings(running_server: int, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="workbench.access"):
+        get(f"http://127.0.0.1:{running_server}/health?token=SECRET123")
+    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "workbench.access"]
+    health = [r for r in records if r["path"] == "/health"]
+    assert health and health[0]["status"] == 200 and health[0]["method"] == "GET"
+    assert "SECRET123" not in caplog.text
