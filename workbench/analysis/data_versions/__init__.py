@@ -1,0 +1,1 @@
+"""Pure functions on dataset versions: content diffs, drift, summary statistics, quality checks."""

@@ -1,0 +1,1 @@
+"""Panel components of the Data versions panel (version list, preview, diff, quality)."""
