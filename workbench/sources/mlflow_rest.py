@@ -1,0 +1,147 @@
+"""Reader for a remote MLflow tracking server (``http(s)://``) through ``MlflowClient``.
+
+Refreshes ask the server only for runs started since the newest known run and for runs that were
+still running (runs deleted on the server stay listed until the page is reopened).
+
+Every call runs with a short request timeout and no retries (MLflow reads these settings from
+``MLFLOW_HTTP_REQUEST_TIMEOUT`` / ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` at call time); a server that
+does not answer becomes ``SourceUnavailable`` within the timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TypeVar
+
+import pandas as pd
+
+from workbench.errors import SourceUnavailable
+from workbench.sources.mlflow_frames import INFO_COLUMNS, LONG_COLUMNS, RunBatch
+
+PAGE = 10_000
+_ENV_LOCK = threading.Lock()
+T = TypeVar("T")
+
+
+@contextmanager
+def short_requests(timeout: float) -> Iterator[None]:
+    """Temporarily give MLflow's HTTP layer our timeout and no retries."""
+    settings = {"MLFLOW_HTTP_REQUEST_TIMEOUT": str(max(1, round(timeout))), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    with _ENV_LOCK:
+        saved = {name: os.environ.get(name) for name in settings}
+        os.environ.update(settings)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+class RestRunsReader:
+    """Reads a tracking server; the run list and run data come from the same search pages."""
+
+    def __init__(self, uri: str, timeout: float = 5.0) -> None:
+        self.uri = uri.rstrip("/")
+        self.timeout = timeout
+        self._probe()
+        from mlflow import MlflowClient
+
+        self._client = MlflowClient(tracking_uri=self.uri)
+        self._runs: dict[str, object] = {}
+        self._known: dict[tuple[str, ...], dict[str, object]] = {}
+        self.last_fetched = 0  # runs sent by the server on the last listing
+
+    def close(self) -> None:
+        self._runs.clear()
+        self._known.clear()
+
+    def _probe(self) -> None:
+        try:
+            with urllib.request.urlopen(f"{self.uri}/health", timeout=self.timeout):
+                pass
+        except urllib.error.HTTPError as exc:
+            raise SourceUnavailable(f"The MLflow tracking server {self.uri} answered HTTP {exc.code}.",
+                                    "check tracking_uri points at an MLflow tracking server") from exc
+        except (OSError, ValueError) as exc:  # refused, timed out, DNS, malformed URL
+            reason = getattr(exc, "reason", None) or exc
+            raise SourceUnavailable(
+                f"The MLflow tracking server {self.uri} does not answer ({type(reason).__name__}).",
+                "start it (mlflow server ...) or fix tracking_uri; the workbench retries on refresh") from exc
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        try:
+            with short_requests(self.timeout):
+                return fn()
+        except SourceUnavailable:
+            raise
+        except Exception as exc:  # MlflowException, requests errors: the server is the problem
+            raise SourceUnavailable(f"The MLflow tracking server {self.uri} failed: {exc}",
+                                    "check the server is running and reachable, then refresh") from exc
+
+    def experiments(self) -> pd.DataFrame:
+        found = self._call(lambda: self._client.search_experiments(max_results=50_000))
+        return pd.DataFrame(
+            [(e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage) for e in found],
+            columns=["experiment_id", "name", "artifact_location", "lifecycle_stage"])
+
+    def _search(self, experiment_ids: Sequence[str], filter_string: str = "") -> list:
+        runs, token = [], None
+        while True:
+            page = self._call(lambda t=token: self._client.search_runs(
+                list(experiment_ids), filter_string=filter_string, max_results=PAGE, page_token=t))
+            runs += list(page)
+            token = page.token
+            if not token:
+                return runs
+
+    def run_infos(self, experiment_ids: Sequence[str]) -> pd.DataFrame:
+        """All runs the first time; afterwards only runs started since the newest known one and runs
+        that were still running are fetched again (finished runs are not re-sent by the server)."""
+        key = tuple(sorted(experiment_ids))
+        known = self._known.get(key)
+        if known is None:
+            fetched = self._search(experiment_ids)
+            known = {}
+        else:
+            newest = max((run.info.start_time or 0 for run in known.values()), default=0)
+            fetched = self._search(experiment_ids, f"attributes.start_time >= {newest}")
+            running = [run_id for run_id, run in known.items() if run.info.status == "RUNNING"]
+            for start in range(0, len(running), 100):
+                ids = ", ".join(f"'{run_id}'" for run_id in running[start:start + 100])
+                fetched += self._search(experiment_ids, f"attributes.run_id IN ({ids})")
+        self.last_fetched = len(fetched)
+        known = {**known, **{run.info.run_id: run for run in fetched}}
+        self._known[key] = known
+        runs = list(known.values())
+        self._runs = known
+        return pd.DataFrame(
+            [(r.info.run_id, r.info.run_name, r.info.experiment_id, r.info.status, r.info.start_time,
+              r.info.end_time, r.info.artifact_uri) for r in runs], columns=INFO_COLUMNS)
+
+    def run_data(self, infos: pd.DataFrame) -> RunBatch:
+        runs = [self._runs[run_id] for run_id in infos["run_id"]]
+
+        def long(attr: str) -> pd.DataFrame:
+            rows = [(r.info.run_id, key, value) for r in runs for key, value in getattr(r.data, attr).items()]
+            return pd.DataFrame(rows, columns=LONG_COLUMNS)
+
+        metrics = long("metrics")
+        metrics["value"] = metrics["value"].astype(float)
+        return RunBatch(infos=infos, params=long("params"), metrics=metrics, tags=long("tags"))
+
+    def metric_history(self, run_ids: Sequence[str], keys: Sequence[str] | None = None) -> pd.DataFrame:
+        rows = []
+        for run_id in run_ids:
+            run_keys = keys if keys else list(self._call(lambda r=run_id: self._client.get_run(r)).data.metrics)
+            for key in run_keys:
+                history = self._call(lambda r=run_id, k=key: self._client.get_metric_history(r, k))
+                rows += [(run_id, key, m.step, m.timestamp, m.value) for m in history]
+        return pd.DataFrame(rows, columns=["run_id", "key", "step", "timestamp", "value"])

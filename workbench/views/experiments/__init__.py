@@ -1,0 +1,1 @@
+"""Panel components of the Experiments page (runs table, diff, curves, plots)."""
