@@ -19,8 +19,8 @@ from workbench.views.data_versions.compare import CompareView
 from workbench.views.data_versions.pipeline import outputs_items, params_items, status_items
 from workbench.views.data_versions.preview import PreviewView
 from workbench.views.data_versions.quality import QualityView
-from workbench.views.data_versions.tables import text_table
 from workbench.views.data_versions.version_list import VersionList
+from workbench.views.widgets import text_table
 
 VIEWS = ["versions", "compare", "quality", "outputs", "params"]
 TREND_VERSIONS = 20

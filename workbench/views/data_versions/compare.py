@@ -10,7 +10,8 @@ import param
 from panel.viewable import Viewer
 
 from workbench.analysis.data_versions.compare import VersionComparison, changed_cells_frame
-from workbench.views.data_versions.tables import text_table, value_styler
+from workbench.views.data_versions.tables import value_styler
+from workbench.views.widgets import text_table
 
 HIGHLIGHT = "background-color: #fff3b0; font-weight: 600"
 CHANGE_COLOURS = {"added": "color: #1a7f37", "removed": "color: #cf222e", "retyped": "color: #9a6700"}

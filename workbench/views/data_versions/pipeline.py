@@ -6,7 +6,7 @@ import pandas as pd
 import panel as pn
 
 from workbench.views.alert import info_alert
-from workbench.views.data_versions.tables import text_table
+from workbench.views.widgets import text_table
 
 
 def titled_table(title: str, frame: pd.DataFrame, css_class: str) -> list:

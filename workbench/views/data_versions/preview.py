@@ -6,7 +6,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from workbench.views.data_versions.tables import text_table
+from workbench.views.widgets import text_table
 
 
 class PreviewView(Viewer):

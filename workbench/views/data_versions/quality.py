@@ -9,7 +9,8 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from workbench.views.data_versions.tables import text_table, value_styler
+from workbench.views.data_versions.tables import value_styler
+from workbench.views.widgets import text_table
 
 STATUS_COLOURS = {"pass": "background-color: #dafbe1", "warn": "background-color: #fff8c5",
                   "fail": "background-color: #ffebe9"}

@@ -1,26 +1,10 @@
-"""Tabulator helpers for the Data versions views: data always rendered as plain text."""
+"""Tabulator helpers for the Data versions views (plain-text tables come from views/widgets.py)."""
 
 from __future__ import annotations
 
 import pandas as pd
-import panel as pn
 
-PLAIN = {"type": "plaintext"}
-
-
-def plain_formatters(frame: pd.DataFrame) -> dict[str, dict]:
-    """Tabulator's sanitising ``plaintext`` formatter for every non-numeric column."""
-    return {str(column): PLAIN for column in frame.columns
-            if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column])}
-
-
-def text_table(frame: pd.DataFrame, **kwargs) -> pn.widgets.Tabulator:
-    """A read-only Tabulator whose cells never render HTML from the data."""
-    options = {"disabled": True, "show_index": False, "sizing_mode": "stretch_width",
-               "pagination": "local", "page_size": 20, "layout": "fit_data_table"}
-    options.update(kwargs)
-    formatters = {**plain_formatters(frame), **options.pop("formatters", {})}
-    return pn.widgets.Tabulator(frame, formatters=formatters, **options)
+from workbench.views.widgets import PLAIN, plain_formatters, text_table  # noqa: F401 - re-exported
 
 
 def human_size(size: float | None) -> str:

@@ -7,7 +7,8 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from workbench.views.data_versions.tables import human_size, text_table
+from workbench.views.data_versions.tables import human_size
+from workbench.views.widgets import text_table
 
 DISPLAY_COLUMNS = ["version", "date", "author", "message", "change", "rows", "columns", "size", "md5",
                    "stored", "commit"]
