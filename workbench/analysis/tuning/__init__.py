@@ -1,0 +1,1 @@
+"""Pure functions on Optuna trial frames: histories, Pareto fronts, EDFs, importances, aggregations."""
