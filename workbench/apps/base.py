@@ -13,6 +13,14 @@ from workbench.config import WorkbenchConfig
 from workbench.views.alert import error_alert
 
 
+def load_lazy_resources() -> None:
+    """In a served session, load Tabulator's JS with the page: tables often sit in tabs built later,
+    and a widget whose JS was not in the first page renders blank."""
+    document = pn.state.curdoc
+    if document is not None and document.session_context is not None:
+        pn.extension("tabulator")
+
+
 class PanelPage(Viewer):
     """A page of the workbench (Experiments, Tuning, Explain, Data versions).
 
@@ -29,6 +37,7 @@ class PanelPage(Viewer):
             params["config"] = WorkbenchConfig()
         super().__init__(**params)
         self._layout = pn.Column(sizing_mode="stretch_width", css_classes=["wb-page"])
+        load_lazy_resources()
         self.rebuild()
 
     def rebuild(self) -> None:
