@@ -1,0 +1,1 @@
+"""Pure functions on SHAP frames: importances, distributions, cohorts, performance, fairness, diffs."""
