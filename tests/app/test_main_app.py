@@ -88,3 +88,13 @@ def test_notebook_explain_with_a_fitted_model() -> None:
     page = wb.explain(model, X, y)
     render(page)
     assert alerts(page) == []
+
+
+def test_notebook_lineage_of_a_demo_run(demo_workspace: Path, demo_config: WorkbenchConfig) -> None:
+    run_id = demo_config.model.split("/")[1]
+    graph = wb.lineage(run_id, config=demo_workspace / "workbench.toml")
+    render(graph)
+    assert alerts(graph) == []
+    chart = wb.lineage(config=demo_workspace / "workbench.toml")
+    render(chart)
+    assert alerts(chart) == []

@@ -1,0 +1,1 @@
+"""Pure functions on lineage: which runs used which data version, and did the data change help?"""
