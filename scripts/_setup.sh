@@ -7,7 +7,7 @@ VENV="${WORKBENCH_VENV:-.venv}"
 
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
   || { echo "error: Python >= 3.10 is needed (found $("$PYTHON" --version))" >&2; exit 2; }
-command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' \
+command -v node >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' \
   || { echo "error: Node.js >= 20 is needed to build the JupyterLab extension (apt-get install nodejs npm)" >&2; exit 2; }
 
 if [ ! -x "$VENV/bin/python" ]; then
