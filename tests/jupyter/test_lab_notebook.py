@@ -1,4 +1,4 @@
-"""The notebook API inside JupyterLab: a cell renders the Experiments panel inline, offline."""
+"""The notebook API inside JupyterLab: cells render panels inline, offline, and as ipywidgets."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ pytestmark = [pytest.mark.jupyter, pytest.mark.ui, pytest.mark.slow]
 def test_run_all_renders_the_runs_table_inline(page, lab) -> None:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("import workbench as wb"),
-                      nbformat.v4.new_code_cell("wb.experiments()")]
+                      nbformat.v4.new_code_cell("wb.experiments()"),
+                      # ipywidgets-based front ends: the same panel as a widget, through jupyter_bokeh
+                      nbformat.v4.new_code_cell("import panel as pn\npn.ipywidget(wb.tuning())")]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, lab.root / "inline-experiments.ipynb")
     # "Always start the preferred kernel": no kernel picker between opening and running.
@@ -29,5 +31,9 @@ def test_run_all_renders_the_runs_table_inline(page, lab) -> None:
         output.locator(".tabulator-row").first.wait_for(timeout=120_000)
         assert output.get_by_text("cancer-baselines").count() > 0
         assert output.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+        widget = page.locator(".jp-Cell").nth(2).locator(".jp-OutputArea")
+        page.locator(".jp-Cell").nth(2).locator(".jp-InputPrompt", has_text="[3]").wait_for(timeout=120_000)
+        widget.locator("canvas").first.wait_for(timeout=120_000)
+        assert widget.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
     finally:
         lab.shutdown_kernels()  # free the kernel's memory for the rest of the session

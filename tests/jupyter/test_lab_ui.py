@@ -71,6 +71,24 @@ def test_launcher_tiles_open_panels_in_restorable_tabs(page, lab) -> None:
     app_frame(page, "workbench-experiments").locator(".tabulator-row").first.wait_for(timeout=90_000)
 
 
+def test_every_launcher_tile_shows_demo_data(page, lab) -> None:
+    open_lab(page, lab)
+    checks = {
+        "MLOps Workbench": ("workbench-all", lambda frame: frame.locator(".tabulator-row").first.wait_for(timeout=90_000)),
+        "Tuning": ("workbench-tuning", assert_shows_study),
+        "Explain": ("workbench-explain", lambda frame: frame.locator("canvas").first.wait_for(timeout=90_000)),
+        "Data versions": ("workbench-data_versions",
+                          lambda frame: frame.get_by_text("v5").first.wait_for(timeout=90_000)),
+    }
+    for number, (label, (widget_id, shows_data)) in enumerate(checks.items()):
+        if number:  # the first launcher is open already; a tile click replaces it with the panel
+            page.locator("#jp-main-dock-panel .lm-TabBar-addButton").first.click()
+        launcher_section(page).locator(".jp-LauncherCard", has_text=re.compile(f"^{label}$")).click()
+        frame = app_frame(page, widget_id)
+        shows_data(frame)
+        assert frame.locator(".wb-error").count() == 0, f"{label} shows an error"
+
+
 def test_menu_and_palette_open_panels(page, lab) -> None:
     open_lab(page, lab)
     page.locator(".lm-MenuBar-itemLabel", has_text="Workbench").click()
