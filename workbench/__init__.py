@@ -8,7 +8,7 @@ The notebook API — each call returns a Panel component that renders inline::
     wb.tuning(storage="sqlite:///optuna.db", study_name="search")
     wb.explain(model, X, y)                                  # a fitted model and its data
     wb.data_versions(repo=".", path="data/train.csv")
-    wb.lineage(run_id)                                       # data version → run → model → explanation
+    wb.lineage_view(run_id)                                  # data version → run → model → explanation
 
 Settings not given fall back to ``WORKBENCH_*`` environment variables, then to ``config`` (a
 workbench.toml path or a ``WorkbenchConfig``), then to what the working directory holds.
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["app", "experiments", "tuning", "explain", "data_versions", "lineage", "load_config", "__version__"]
+__all__ = ["app", "experiments", "tuning", "explain", "data_versions", "lineage_view", "load_config", "__version__"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,10 +93,12 @@ def data_versions(repo: str | os.PathLike[str] | None = None, path: str | None =
     return create_app(load_config(config, dvc_repo=repo_path, dvc_path=path, **settings), page="data_versions")
 
 
-def lineage(run_id: str | None = None, config: str | os.PathLike[str] | WorkbenchConfig | None = None,
+def lineage_view(run_id: str | None = None, config: str | os.PathLike[str] | WorkbenchConfig | None = None,
             **settings: Any) -> Viewable:
     """The lineage graph of one run (data version → run → model → explanation, with its Optuna trial), or,
-    without ``run_id``, a metric per data version chart: "did the data change help?"."""
+    without ``run_id``, a metric per data version chart: "did the data change help?".
+
+    (``workbench.lineage`` is the module training scripts use: ``log_run_context``.)"""
     from workbench.sources.lineage import LineageSource
     from workbench.views.lineage.panels import RunLineagePanel, VersionsPanel
 

@@ -92,9 +92,11 @@ def test_notebook_explain_with_a_fitted_model() -> None:
 
 def test_notebook_lineage_of_a_demo_run(demo_workspace: Path, demo_config: WorkbenchConfig) -> None:
     run_id = demo_config.model.split("/")[1]
-    graph = wb.lineage(run_id, config=demo_workspace / "workbench.toml")
+    import workbench.lineage  # noqa: F401 - the helper module must not shadow the notebook function
+
+    graph = wb.lineage_view(run_id, config=demo_workspace / "workbench.toml")
     render(graph)
     assert alerts(graph) == []
-    chart = wb.lineage(config=demo_workspace / "workbench.toml")
+    chart = wb.lineage_view(config=demo_workspace / "workbench.toml")
     render(chart)
     assert alerts(chart) == []

@@ -8,7 +8,7 @@ import logging
 import urllib.request
 
 import pytest
-from helpers import free_port, wait_for_port
+from helpers import free_port, wait_for_port, wait_until
 
 from workbench.config import WorkbenchConfig
 from workbench.serve import ServeOptions, is_loopback, serve, websocket_origins
@@ -82,9 +82,12 @@ def test_health_reveals_nothing_and_stays_public(running_server: int) -> None:
 
 
 def test_access_log_is_json_without_query_strings(running_server: int, caplog) -> None:
+    def logged_health() -> list[dict]:
+        records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "workbench.access"]
+        return [r for r in records if r["path"] == "/health"]
+
     with caplog.at_level(logging.INFO, logger="workbench.access"):
         get(f"http://127.0.0.1:{running_server}/health?token=SECRET123")
-    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "workbench.access"]
-    health = [r for r in records if r["path"] == "/health"]
-    assert health and health[0]["status"] == 200 and health[0]["method"] == "GET"
+        health = wait_until(logged_health, timeout=10, what="the access log line")  # logged after the reply
+    assert health[0]["status"] == 200 and health[0]["method"] == "GET"
     assert "SECRET123" not in caplog.text
