@@ -13,6 +13,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import free_port, wait_for_port  # noqa: E402
 
+pytest_plugins = ["conftest_postgres"]  # the throwaway PostgreSQL server (postgres_url)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

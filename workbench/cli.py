@@ -85,7 +85,7 @@ def demo(directory: Path, no_browser: bool, build_only: bool, force: bool, **ser
 @main.command()
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A workbench.toml (default: ./workbench.toml if present).")
-@click.option("--tracking-uri", default=None, help="MLflow tracking URI (sqlite:///..., mlruns folder, http://...).")
+@click.option("--tracking-uri", default=None, help="MLflow tracking URI (sqlite:///..., postgresql://..., mlruns folder, http://...).")
 @click.option("--experiment", "experiments", multiple=True, help="MLflow experiment to open (repeatable).")
 @click.option("--optuna-storage", default=None, help="Optuna storage URL or journal file.")
 @click.option("--study", "study_name", default=None, help="Optuna study to open first.")

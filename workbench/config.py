@@ -47,7 +47,7 @@ class WorkbenchConfig(param.Parameterized):
 
     tracking_uri = param.String(
         default=None, allow_None=True,
-        doc="MLflow tracking URI: sqlite:///file.db, a local mlruns folder or an http(s):// tracking server.",
+        doc="MLflow tracking URI: sqlite:///file.db, postgresql://..., a local mlruns folder or http(s)://server.",
     )
     experiments = param.List(default=[], item_type=str, doc="MLflow experiment names to open (empty: all).")
     optuna_storage = param.String(

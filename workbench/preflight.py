@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import urllib.error
 import urllib.request
@@ -72,11 +73,26 @@ def _check_sqlite(setting: str, path: Path, required_table: str, what: str) -> l
     return []
 
 
+def _check_database_server(setting: str, uri: str) -> list[Problem]:
+    """A PostgreSQL/MySQL URL: is anything listening at its host and port?"""
+    parsed = urlparse(uri)
+    default_port = 3306 if parsed.scheme.startswith("mysql") else 5432
+    host, port = parsed.hostname or "localhost", parsed.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=TIMEOUT_SECONDS):
+            return []
+    except OSError as error:
+        return [Problem(setting, f"the database server {host}:{port} did not answer within "
+                        f"{TIMEOUT_SECONDS:.0f} s ({error}).", "start the database or correct the URL")]
+
+
 def _check_tracking_uri(uri: str) -> list[Problem]:
     path = sqlite_path(uri)
     if path is not None:
         return _check_sqlite("tracking_uri", path, "runs", "MLflow tracking")
     scheme = urlparse(uri).scheme
+    if scheme.startswith(("postgres", "mysql")):
+        return _check_database_server("tracking_uri", uri)
     if scheme in ("http", "https"):
         try:
             with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=TIMEOUT_SECONDS):
@@ -109,6 +125,8 @@ def _check_optuna_storage(storage: str) -> list[Problem]:
             return [Problem("optuna_storage", f"the Optuna storage '{path}' holds no studies.",
                             "run an optimisation into it first, or point optuna_storage at another storage")]
         return []
+    if urlparse(storage).scheme.startswith(("postgres", "mysql")):
+        return _check_database_server("optuna_storage", storage)
     if "://" not in storage and not Path(storage).is_file():
         return [Problem("optuna_storage", f"the Optuna journal file '{storage}' does not exist.",
                         "point optuna_storage at an RDB URL (sqlite:///, postgresql://) or an existing journal file")]

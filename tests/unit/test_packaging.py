@@ -15,7 +15,7 @@ else:  # pragma: no cover
 
 ROOT = Path(__file__).resolve().parents[2]
 # conda-forge spells a few PyPI names differently.
-CONDA_NAMES = {"duckdb": "python-duckdb", "jupyter-bokeh": "jupyter_bokeh"}
+CONDA_NAMES = {"duckdb": "python-duckdb", "jupyter-bokeh": "jupyter_bokeh", "psycopg2-binary": "psycopg2"}
 CONDA_ONLY = {"python", "nodejs", "pip"}
 
 

@@ -81,3 +81,17 @@ def test_the_demo_workspace_passes(demo_config: WorkbenchConfig) -> None:
 
 def test_a_bad_model_uri_is_reported() -> None:
     assert settings(check_config(WorkbenchConfig(model="/tmp/model.pkl"))) == ["model"]
+
+
+def test_a_database_server_that_is_not_there_is_reported() -> None:
+    from helpers import free_port
+
+    port = free_port()
+    problems = check_config(WorkbenchConfig(tracking_uri=f"postgresql://u@127.0.0.1:{port}/mlflow",
+                                            optuna_storage=f"postgresql://u@127.0.0.1:{port}/optuna"))
+    assert settings(problems) == ["tracking_uri", "optuna_storage"]
+    assert f"127.0.0.1:{port}" in problems[0].message and "start the database" in problems[0].hint
+
+
+def test_a_running_postgres_passes(postgres_url: str) -> None:
+    assert check_config(WorkbenchConfig(tracking_uri=postgres_url, optuna_storage=postgres_url)) == []

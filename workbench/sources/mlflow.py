@@ -3,6 +3,7 @@
 ``MlflowSource(tracking_uri)`` picks a read-only reader for the URI:
 
 - ``sqlite:///file.db``: plain SQL through a ``mode=ro`` connection (fast path, never writes);
+- ``postgresql://``: the same SQL over a ``default_transaction_read_only`` session (psycopg2);
 - a local ``mlruns`` folder (``file://`` or a path): the file store read directly, never written;
 - ``http(s)://``: ``MlflowClient`` with a short request timeout and few retries.
 
@@ -52,6 +53,10 @@ def open_reader(tracking_uri: str, timeout: float = DEFAULT_TIMEOUT) -> RunsRead
         from workbench.sources.mlflow_sql import SqliteRunsReader
 
         return SqliteRunsReader(uri, timeout=timeout)
+    if uri.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+        from workbench.sources.mlflow_postgres import PostgresRunsReader
+
+        return PostgresRunsReader(uri, timeout=timeout)
     if uri.startswith(("http://", "https://")):
         from workbench.sources.mlflow_rest import RestRunsReader
 
@@ -61,7 +66,8 @@ def open_reader(tracking_uri: str, timeout: float = DEFAULT_TIMEOUT) -> RunsRead
 
         return FileStoreReader(uri)
     raise ConfigError(f"The tracking URI '{uri}' is not supported.",
-                      "use sqlite:///<file>, a local mlruns folder, or http(s)://<tracking server>")
+                      "use sqlite:///<file>, postgresql://<user>@<host>/<db>, a local mlruns folder, "
+                      "or http(s)://<tracking server>")
 
 
 @dataclass

@@ -62,6 +62,8 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 class SqliteRunsReader:
     """Reads experiments, runs, their data and metric histories from an MLflow SQLite file."""
 
+    TOTAL = "TOTAL"  # SQLite's overflow-free SUM (the PostgreSQL reader uses SUM, exact on bigint)
+
     def __init__(self, uri: str, timeout: float = 5.0) -> None:
         self.path = sqlite_path(uri)
         self.timeout = timeout
@@ -111,10 +113,11 @@ class SqliteRunsReader:
     def fingerprint(self, experiment_ids: Sequence[str]) -> tuple:
         """A cheap summary of the experiments' run list (count, times, statuses): equal means unchanged."""
         marks = ",".join("?" * len(experiment_ids))
+        total = self.TOTAL
         rows = self._query(
-            "SELECT COUNT(*), TOTAL(start_time), TOTAL(COALESCE(end_time, 0)), MAX(COALESCE(end_time, 0)),"
-            " TOTAL(CASE status WHEN 'FINISHED' THEN 1 WHEN 'FAILED' THEN 2 WHEN 'KILLED' THEN 4"
-            " WHEN 'RUNNING' THEN 8 ELSE 16 END), SUM(status = 'RUNNING')"
+            f"SELECT COUNT(*), {total}(start_time), {total}(COALESCE(end_time, 0)), MAX(COALESCE(end_time, 0)),"
+            f" {total}(CASE status WHEN 'FINISHED' THEN 1 WHEN 'FAILED' THEN 2 WHEN 'KILLED' THEN 4"
+            " WHEN 'RUNNING' THEN 8 ELSE 16 END), SUM(CASE WHEN status = 'RUNNING' THEN 1 ELSE 0 END)"
             f" FROM runs WHERE lifecycle_stage = 'active' AND experiment_id IN ({marks})",
             [int(e) for e in experiment_ids])
         return tuple(rows[0])

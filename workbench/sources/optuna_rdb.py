@@ -6,6 +6,7 @@ through a ``file:...?mode=ro`` URI, and every statement is a SELECT with a timeo
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -190,15 +191,29 @@ def _make_engine(url: str, timeout: float) -> sa.Engine:
         return sa.create_engine("sqlite://", creator=creator, poolclass=NullPool)
     connect_args: dict = {}
     if backend == "postgresql":
+        parsed = with_installed_postgres_driver(parsed)
         connect_args = {"connect_timeout": max(1, int(timeout)),
                         "options": f"-c statement_timeout={int(timeout * 6000)} -c default_transaction_read_only=on"}
     elif backend == "mysql":
         connect_args = {"connect_timeout": max(1, int(timeout)), "read_timeout": max(1, int(timeout * 6))}
     try:
-        return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_size=2, max_overflow=2)
+        return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, pool_size=2, max_overflow=2)
     except (ImportError, sa.exc.NoSuchModuleError) as error:
         driver = _DRIVERS.get(backend, parsed.drivername)
         raise MissingDependency.for_package(driver, f"Reading Optuna studies from {backend}") from error
+
+
+def with_installed_postgres_driver(url: sa.URL) -> sa.URL:
+    """A bare ``postgresql://`` URL with the driver that is installed.
+
+    SQLAlchemy 2.1 maps it to psycopg 3; the workbench depends on psycopg2, which older SQLAlchemy
+    (and most Optuna/MLflow set-ups) use for the same URL.
+    """
+    if url.drivername != "postgresql" or importlib.util.find_spec("psycopg") is not None:
+        return url
+    if importlib.util.find_spec("psycopg2") is None:
+        return url
+    return url.set(drivername="postgresql+psycopg2")
 
 
 def _display(url: str) -> str:
