@@ -83,3 +83,13 @@ def test_not_an_mlflow_store(tmp_path: Path, content: bytes) -> None:
     text = alert_text(ExperimentsPage(config=WorkbenchConfig(tracking_uri=f"sqlite:///{path}")))
     assert "How to fix" in text
     assert path.read_bytes() == content
+
+
+def test_summary_follows_the_experiment_choice(demo_config) -> None:
+    from workbench.apps.experiments import ExperimentsPage
+
+    page = ExperimentsPage(config=demo_config)
+    summary = page.__panel__().select(lambda obj: "wb-runs-summary" in getattr(obj, "css_classes", []))[0]
+    assert "2 experiment(s): cancer-baselines, cancer-tuning" in summary.object
+    page.dashboard.experiments = ["cancer-baselines"]
+    assert "1 experiment(s): cancer-baselines" in summary.object
