@@ -8,7 +8,6 @@ the metric's mean and draws it with contour lines.
 
 from __future__ import annotations
 
-import datashader as ds
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401 - registers the Bokeh backend for .opts()
 import numpy as np
@@ -16,7 +15,6 @@ import pandas as pd
 import panel as pn
 import param
 from holoviews.operation import contours
-from holoviews.operation.datashader import dynspread, rasterize
 from panel.viewable import Viewer
 
 from workbench.analysis.experiments.columns import plottable
@@ -98,6 +96,10 @@ class RunsScatter(Viewer):
         frame = frame.dropna(subset=["x", "y"])
         scatter = hv.Scatter(frame, "x", vdims)
         if len(frame) > POINT_BUDGET:
+            # imported here: datashader (and dask behind it) costs ~0.8 s of start-up the first screen does not need
+            import datashader as ds
+            from holoviews.operation.datashader import dynspread, rasterize
+
             return dynspread(rasterize(scatter, aggregator=ds.count(), dynamic=True)).opts(
                 **PLOT_OPTS, cmap="blues", cnorm="eq_hist", xlabel=xlabel, ylabel=ylabel)
         return scatter.opts(**PLOT_OPTS, **color_opts, size=6, tools=["hover"], xlabel=xlabel, ylabel=ylabel)
