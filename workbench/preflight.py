@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from workbench.config import WorkbenchConfig
+from workbench.sqlite_readonly import connect_readonly, sqlite_file, table_names
 
 TIMEOUT_SECONDS = 5.0
 
@@ -42,28 +43,12 @@ def check_config(config: WorkbenchConfig) -> list[Problem]:
     return problems
 
 
-def sqlite_path(uri: str) -> Path | None:
-    """The file behind a sqlite:/// URI (None for other URIs)."""
-    if not uri.startswith("sqlite:///"):
-        return None
-    return Path(uri[len("sqlite:///"):].split("?", 1)[0])
-
-
-def _sqlite_tables(path: Path) -> set[str]:
-    """Table names of a SQLite file, opened read-only."""
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=TIMEOUT_SECONDS)
-    try:
-        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    finally:
-        connection.close()
-
-
 def _check_sqlite(setting: str, path: Path, required_table: str, what: str) -> list[Problem]:
     if not path.is_file():
         return [Problem(setting, f"the SQLite file '{path}' does not exist.",
                         f"point {setting} at an existing {what} database (the workbench never creates one)")]
     try:
-        tables = _sqlite_tables(path)
+        tables = table_names(path, TIMEOUT_SECONDS)
     except sqlite3.DatabaseError as error:
         return [Problem(setting, f"'{path}' is not a readable SQLite database ({error}).",
                         f"point {setting} at a {what} database")]
@@ -87,7 +72,7 @@ def _check_database_server(setting: str, uri: str) -> list[Problem]:
 
 
 def _check_tracking_uri(uri: str) -> list[Problem]:
-    path = sqlite_path(uri)
+    path = sqlite_file(uri)
     if path is not None:
         return _check_sqlite("tracking_uri", path, "runs", "MLflow tracking")
     scheme = urlparse(uri).scheme
@@ -111,12 +96,12 @@ def _check_tracking_uri(uri: str) -> list[Problem]:
 
 
 def _check_optuna_storage(storage: str) -> list[Problem]:
-    path = sqlite_path(storage)
+    path = sqlite_file(storage)
     if path is not None:
         problems = _check_sqlite("optuna_storage", path, "studies", "Optuna")
         if problems:
             return problems
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=TIMEOUT_SECONDS)
+        connection = connect_readonly(path, TIMEOUT_SECONDS)
         try:
             count = connection.execute("SELECT COUNT(*) FROM studies").fetchone()[0]
         finally:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError, NotFound, SourceUnavailable
+from workbench.sqlite_readonly import table_names
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 SQLITE_TIMEOUT_SECONDS = 5.0
@@ -74,15 +75,11 @@ def inspect_item(root: str | Path, relative: str) -> Item:
 def sqlite_tables(path: Path) -> set[str]:
     """The table names of a SQLite file, read through a read-only connection."""
     try:
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=SQLITE_TIMEOUT_SECONDS)
-        try:
-            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-        finally:
-            connection.close()
+        tables = table_names(path, SQLITE_TIMEOUT_SECONDS)
     except sqlite3.DatabaseError as error:
         raise SourceUnavailable(f"'{path.name}' cannot be read as a SQLite database: {error}.",
                                 "check that the file is a complete SQLite database") from None
-    return {name for (name,) in rows}
+    return tables
 
 
 def _dvc_item(root: Path, dvc_file: Path, rel: str) -> Item:

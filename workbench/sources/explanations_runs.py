@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from workbench.errors import ConfigError, NotFound, SourceUnavailable
+from workbench.sqlite_readonly import connect_readonly, sqlite_file
 
 T = TypeVar("T")
 URI_HINT = "set model to runs:/<run id>/<artifact path> or models:/<registered name>/<version>"
@@ -65,18 +66,11 @@ def with_timeout(function: Callable[[], T], timeout: float, what: str) -> T:
 
 
 # -- the run's artifact root ----------------------------------------------------------------------
-def _sqlite_file(tracking_uri: str) -> Path | None:
-    if not tracking_uri.startswith("sqlite:///"):
-        return None
-    return Path(urllib.parse.unquote(tracking_uri[len("sqlite:///"):].split("?", 1)[0]))
-
-
 def _connect_readonly(path: Path, timeout: float) -> sqlite3.Connection:
     if not path.is_file():
         raise SourceUnavailable(f"The MLflow store '{path}' does not exist.",
                                 "check tracking_uri; the workbench never creates stores")
-    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
-    return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+    return connect_readonly(path, timeout)
 
 
 def _query(path: Path, timeout: float, sql: str, args: tuple) -> list[tuple]:
@@ -104,7 +98,7 @@ def run_artifact_root(tracking_uri: str | None, ref: RunRef, timeout: float = 10
     if not tracking_uri:
         raise ConfigError("No tracking_uri is set, so the model's run cannot be found.",
                           "set tracking_uri to the MLflow store the model was logged to")
-    path = _sqlite_file(tracking_uri)
+    path = sqlite_file(tracking_uri)
     if path is not None:
         run_id = ref.run_id or _sqlite_run_id(path, ref, timeout)[0]
         rows = _query(path, timeout, "SELECT artifact_uri FROM runs WHERE run_uuid = ?", (run_id,))
@@ -175,7 +169,7 @@ def locate_model(tracking_uri: str | None, ref: RunRef, timeout: float = 30.0) -
     """The local folder of a logged model (its MLmodel file inside); reading it is the caller's business."""
     run_id, root = run_artifact_root(tracking_uri, ref, timeout)
     folder = local_path(root)
-    path = _sqlite_file(tracking_uri or "")
+    path = sqlite_file(tracking_uri or "")
     if folder is not None and (folder / ref.artifact_path / "MLmodel").is_file():
         return folder / ref.artifact_path
     if path is not None:  # MLflow 3 logs models as LoggedModels outside the run's folder

@@ -18,6 +18,7 @@ import pandas as pd
 
 from workbench.errors import SourceUnavailable
 from workbench.sources.mlflow_frames import INFO_COLUMNS, LONG_COLUMNS, RunBatch
+from workbench.sqlite_readonly import connect_readonly
 
 CHUNK = 900  # stays below SQLite's default limit of bound variables
 REQUIRED_TABLES = {"experiments", "runs", "params", "tags", "metrics", "latest_metrics"}
@@ -37,9 +38,8 @@ def readonly_connect(path: Path, timeout: float) -> sqlite3.Connection:
             f"The MLflow store '{path}' does not exist.",
             "check tracking_uri (sqlite:///<absolute path to mlflow.db>); the workbench never creates stores",
         )
-    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
     try:
-        connection = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+        connection = connect_readonly(path, timeout)
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
         raise SourceUnavailable(f"The MLflow store '{path}' cannot be read: {exc}.",

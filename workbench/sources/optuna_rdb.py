@@ -11,7 +11,6 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -21,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from workbench.errors import ConfigError, MissingDependency, SourceUnavailable
 from workbench.sources.optuna import DEFAULT_TIMEOUT, STUDY_COLUMNS, OptunaSource
 from workbench.sources.optuna_frames import STATES, RawTrials, decode_json, to_utc_naive
+from workbench.sqlite_readonly import connect_readonly
 
 READ_SCHEMA_VERSION = 12  # optuna.storages._rdb.models.SCHEMA_VERSION this reader was written for
 _SPECIAL_VALUES = {"INF_POS": np.inf, "INF_NEG": -np.inf, "NAN": np.nan}
@@ -183,10 +183,8 @@ def _make_engine(url: str, timeout: float) -> sa.Engine:
         if not path.is_file():
             raise SourceUnavailable(f"The Optuna storage file '{path}' does not exist.",
                                     "check optuna_storage: the path after sqlite:/// must be an existing file")
-        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-
         def creator() -> sqlite3.Connection:
-            return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+            return connect_readonly(path, timeout)
 
         return sa.create_engine("sqlite://", creator=creator, poolclass=NullPool)
     connect_args: dict = {}
