@@ -99,5 +99,16 @@ def test_tracking_server_killed_and_restarted(tmp_path: Path) -> None:
         assert "late" in dashboard.table.table.value["run_name"].tolist()
         assert source._reader.last_fetched < 4  # the new run (and same-millisecond ones), not all four
         assert_same_table(source.runs([experiment_id]), uri, experiment_id)
+
+        gone = frame["run_id"].iloc[0]
+        writer.delete_run(gone)  # deleted on the server: leaves the table on the next refresh
+        dashboard.refresh()
+        assert gone not in dashboard.table.table.value["run_id"].tolist()
+        assert len(dashboard.table.table.value) == 3
+        assert_same_table(source.runs([experiment_id]), uri, experiment_id)
+        writer.restore_run(gone)  # restored: comes back
+        dashboard.refresh()
+        assert gone in dashboard.table.table.value["run_id"].tolist()
+        assert_same_table(source.runs([experiment_id]), uri, experiment_id)
     finally:
         stop_server(server)

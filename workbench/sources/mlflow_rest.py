@@ -1,7 +1,7 @@
 """Reader for a remote MLflow tracking server (``http(s)://``) through ``MlflowClient``.
 
-Refreshes ask the server only for runs started since the newest known run and for runs that were
-still running (runs deleted on the server stay listed until the page is reopened).
+Refreshes ask the server only for runs started since the newest known run, for runs that were
+still running, and for the list of deleted runs (deleted runs leave the table; restored ones return).
 
 Every call runs with a short request timeout and no retries (MLflow reads these settings from
 ``MLFLOW_HTTP_REQUEST_TIMEOUT`` / ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` at call time); a server that
@@ -57,11 +57,13 @@ class RestRunsReader:
         self._client = MlflowClient(tracking_uri=self.uri)
         self._runs: dict[str, object] = {}
         self._known: dict[tuple[str, ...], dict[str, object]] = {}
+        self._deleted: dict[tuple[str, ...], set[str]] = {}
         self.last_fetched = 0  # runs sent by the server on the last listing
 
     def close(self) -> None:
         self._runs.clear()
         self._known.clear()
+        self._deleted.clear()
 
     def _probe(self) -> None:
         try:
@@ -92,21 +94,27 @@ class RestRunsReader:
             [(e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage) for e in found],
             columns=["experiment_id", "name", "artifact_location", "lifecycle_stage"])
 
-    def _search(self, experiment_ids: Sequence[str], filter_string: str = "") -> list:
+    def _search(self, experiment_ids: Sequence[str], filter_string: str = "", deleted: bool = False) -> list:
+        from mlflow.entities import ViewType
+
+        view = ViewType.DELETED_ONLY if deleted else ViewType.ACTIVE_ONLY
         runs, token = [], None
         while True:
             page = self._call(lambda t=token: self._client.search_runs(
-                list(experiment_ids), filter_string=filter_string, max_results=PAGE, page_token=t))
+                list(experiment_ids), filter_string=filter_string, run_view_type=view, max_results=PAGE,
+                page_token=t))
             runs += list(page)
             token = page.token
             if not token:
                 return runs
 
     def run_infos(self, experiment_ids: Sequence[str]) -> pd.DataFrame:
-        """All runs the first time; afterwards only runs started since the newest known one and runs
-        that were still running are fetched again (finished runs are not re-sent by the server)."""
+        """All runs the first time; afterwards only runs started since the newest known one, runs that
+        were still running and runs restored from the bin are fetched again (finished runs are not
+        re-sent by the server); runs deleted since are dropped."""
         key = tuple(sorted(experiment_ids))
         known = self._known.get(key)
+        deleted = {run.info.run_id for run in self._search(experiment_ids, deleted=True)}
         if known is None:
             fetched = self._search(experiment_ids)
             known = {}
@@ -114,11 +122,13 @@ class RestRunsReader:
             newest = max((run.info.start_time or 0 for run in known.values()), default=0)
             fetched = self._search(experiment_ids, f"attributes.start_time >= {newest}")
             running = [run_id for run_id, run in known.items() if run.info.status == "RUNNING"]
-            for start in range(0, len(running), 100):
-                ids = ", ".join(f"'{run_id}'" for run_id in running[start:start + 100])
+            restored = sorted(self._deleted.get(key, set()) - deleted)
+            for ids in _chunks([*running, *restored], 100):
                 fetched += self._search(experiment_ids, f"attributes.run_id IN ({ids})")
         self.last_fetched = len(fetched)
-        known = {**known, **{run.info.run_id: run for run in fetched}}
+        self._deleted[key] = deleted
+        known = {run_id: run for run_id, run in {**known, **{run.info.run_id: run for run in fetched}}.items()
+                 if run_id not in deleted}
         self._known[key] = known
         runs = list(known.values())
         self._runs = known
@@ -145,3 +155,9 @@ class RestRunsReader:
                 history = self._call(lambda r=run_id, k=key: self._client.get_metric_history(r, k))
                 rows += [(run_id, key, m.step, m.timestamp, m.value) for m in history]
         return pd.DataFrame(rows, columns=["run_id", "key", "step", "timestamp", "value"])
+
+
+def _chunks(run_ids: Sequence[str], size: int) -> Iterator[str]:
+    """``'id1', 'id2', ...`` groups of at most ``size`` run ids for an ``IN (...)`` filter."""
+    for start in range(0, len(run_ids), size):
+        yield ", ".join(f"'{run_id}'" for run_id in run_ids[start:start + size])
