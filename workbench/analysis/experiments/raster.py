@@ -27,34 +27,40 @@ def rasterize_parallel(values: np.ndarray, width: int, height: int, weights: np.
     """(height, width) image of parallel-coordinate lines; ``values`` is (rows, axes) in ``y_range``.
 
     Axis i sits at x = i (image spans x in [0, axes - 1]); row 0 of the image is the bottom. With
-    ``weights`` (one per row) each pixel holds the mean weight of the lines crossing it.
+    ``weights`` (one per row) each pixel holds the mean weight of the lines crossing it. Each segment
+    between two axes is sampled once per pixel column and counted straight into the image.
     """
     values = np.asarray(values, dtype=float)
     n_rows, n_axes = values.shape
     scale = (height - 1) / ((y_range[1] - y_range[0]) or 1.0)
-    all_rows, all_cols, all_weights = [], [], []
+    pixel_rows = (values - y_range[0]) * scale
+    if weights is not None:
+        weights = np.asarray(weights, dtype=float)
+        keep = np.isfinite(weights)
+        pixel_rows, weights = pixel_rows[keep], weights[keep]
     columns = np.arange(width)
     x_of_column = columns * (max(n_axes - 1, 1) / max(width - 1, 1))
+    counts = np.zeros(width * height)
+    sums = np.zeros(width * height) if weights is not None else None
     for axis in range(max(n_axes - 1, 1)):
         chosen = columns[(x_of_column >= axis) & ((x_of_column < axis + 1) | (axis == n_axes - 2))]
         if n_axes == 1:
             chosen = columns
         t = x_of_column[chosen] - axis
-        start = values[:, axis]
-        end = values[:, min(axis + 1, n_axes - 1)]
-        y = start[None, :] + t[:, None] * (end - start)[None, :]
-        rows = np.rint((y - y_range[0]) * scale)
-        valid = np.isfinite(rows)
-        all_rows.append(rows[valid].astype(np.int64))
-        all_cols.append(np.broadcast_to(chosen[:, None], y.shape)[valid])
-        if weights is not None:
-            all_weights.append(np.broadcast_to(np.asarray(weights, dtype=float)[None, :], y.shape)[valid])
-    stacked_weights = np.concatenate(all_weights) if weights is not None else None
-    if stacked_weights is not None:
-        finite = np.isfinite(stacked_weights)
-        return _accumulate(np.concatenate(all_rows)[finite], np.concatenate(all_cols)[finite], width, height,
-                           stacked_weights[finite])
-    return _accumulate(np.concatenate(all_rows), np.concatenate(all_cols), width, height, None)
+        start = pixel_rows[:, axis]
+        end = pixel_rows[:, min(axis + 1, n_axes - 1)]
+        rows = np.rint(start[:, None] + (end - start)[:, None] * t[None, :])  # (lines, columns)
+        inside = (rows >= 0) & (rows < height)  # False for NaN
+        cells = np.where(inside, rows, 0).astype(np.int64) * width + chosen[None, :]
+        hit = cells[inside]
+        counts += np.bincount(hit, minlength=width * height)
+        if sums is not None:
+            sums += np.bincount(hit, weights=np.broadcast_to(weights[:, None], rows.shape)[inside],
+                                minlength=width * height)
+    if sums is None:
+        return counts.reshape(height, width)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / counts, np.nan).reshape(height, width)
 
 
 def rasterize_curves(x: np.ndarray, y: np.ndarray, group: np.ndarray, x_range: tuple[float, float],
