@@ -48,6 +48,8 @@ def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Secret (32+ characters) that signs session cookies; required with --users."),
         click.option("--allow-websocket-origin", multiple=True,
                      help="Extra host:port allowed to open websockets (e.g. behind a reverse proxy)."),
+        click.option("--max-sessions", type=int, default=100, show_default=True,
+                     help="Open browser sessions served at once; more get a 'busy' page."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -98,14 +100,15 @@ def demo(directory: Path, no_browser: bool, build_only: bool, force: bool, **ser
 @server_options
 @friendly_errors
 def serve(config_file: Path | None, show: bool, port: int, address: str, users_file: str | None,
-          cookie_secret: str | None, allow_websocket_origin: tuple[str, ...], experiments: tuple[str, ...],
-          **overrides: Any) -> None:
+          cookie_secret: str | None, allow_websocket_origin: tuple[str, ...], max_sessions: int,
+          experiments: tuple[str, ...], **overrides: Any) -> None:
     """Serve the workbench as a web app (127.0.0.1 without auth; other addresses need auth)."""
     overrides["experiments"] = list(experiments) or None
     if overrides.get("dvc_repo"):
         overrides["dvc_repo"] = str(Path(overrides["dvc_repo"]).expanduser().resolve())
     _serve(config_file=config_file, show=show, overrides=overrides, port=port, address=address,
-           users_file=users_file, cookie_secret=cookie_secret, allow_websocket_origin=allow_websocket_origin)
+           users_file=users_file, cookie_secret=cookie_secret, allow_websocket_origin=allow_websocket_origin,
+           max_sessions=max_sessions)
 
 
 @main.group()
@@ -163,7 +166,8 @@ def check(config_file: Path | None) -> None:
 
 
 def _serve(config_file: Path | None, show: bool, overrides: dict[str, Any], port: int, address: str,
-           users_file: str | None, cookie_secret: str | None, allow_websocket_origin: tuple[str, ...]) -> None:
+           users_file: str | None, cookie_secret: str | None, allow_websocket_origin: tuple[str, ...],
+           max_sessions: int = 100) -> None:
     from workbench.config import WorkbenchConfig
     from workbench.preflight import check_config
     from workbench.serve import ServeOptions, serve
@@ -176,7 +180,8 @@ def _serve(config_file: Path | None, show: bool, overrides: dict[str, Any], port
             click.secho(f"error: {problem}", fg="red", err=True)
         sys.exit(EXIT_USAGE)
     options = ServeOptions(port=port, address=address, show=show, users_file=users_file,
-                           cookie_secret=cookie_secret, allow_websocket_origin=list(allow_websocket_origin))
+                           cookie_secret=cookie_secret, allow_websocket_origin=list(allow_websocket_origin),
+                           max_sessions=max_sessions)
     options.validate()
     click.echo(f"Serving the workbench at http://{address}:{port}/  (Ctrl+C to stop)")
     serve(config, options)

@@ -17,6 +17,12 @@ from workbench.auth import HashedAuthProvider
 from workbench.config import WorkbenchConfig
 from workbench.errors import ConfigError
 from workbench.health import HealthHandler
+from workbench.server_limits import (
+    DEFAULT_MAX_SESSIONS,
+    SessionLimiter,
+    limited,
+    stop_gracefully_on_signals,
+)
 from workbench.users import load_users
 
 log = logging.getLogger(__name__)
@@ -34,6 +40,7 @@ class ServeOptions:
     cookie_secret: str | None = None
     allow_websocket_origin: list[str] = field(default_factory=list)
     num_procs: int = 1
+    max_sessions: int = DEFAULT_MAX_SESSIONS
 
     def validate(self) -> None:
         """Refuse unsafe or impossible settings with a clear message."""
@@ -50,6 +57,9 @@ class ServeOptions:
                 raise ConfigError("Sign-in needs a cookie secret of at least 32 characters to sign sessions.",
                                   "pass --cookie-secret (or WORKBENCH_COOKIE_SECRET) from `openssl rand -hex 32`")
             load_users(Path(self.users_file))
+        if self.max_sessions < 1:
+            raise ConfigError(f"--max-sessions {self.max_sessions} would refuse every visitor.",
+                              f"pass --max-sessions with a number of at least 1 (default {DEFAULT_MAX_SESSIONS})")
         ensure_port_free(self.address, self.port)
 
 
@@ -87,11 +97,14 @@ def session_factory(config: WorkbenchConfig, page: str | None = None) -> Callabl
     return new_session
 
 
-def app_routes(config: WorkbenchConfig) -> dict[str, Callable[[], object]]:
-    """URL path → session factory: the whole workbench at / and each page on its own path."""
+def app_routes(config: WorkbenchConfig, limiter: SessionLimiter | None = None) -> dict[str, Callable[[], object]]:
+    """URL path → session factory: the whole workbench at / and each page on its own path; with a
+    ``limiter``, sessions beyond its limit get a "busy" page."""
     routes = {"/": session_factory(config)}
     for key in PAGES:
         routes[f"/{key}"] = session_factory(config, key)
+    if limiter is not None:
+        routes = {path: limited(factory, limiter) for path, factory in routes.items()}
     return routes
 
 
@@ -110,9 +123,15 @@ def serve(config: WorkbenchConfig, options: ServeOptions, start: bool = True, th
     if options.users_file:
         kwargs.update(auth_provider=HashedAuthProvider(Path(options.users_file)), cookie_secret=options.cookie_secret)
     log.info("Serving the workbench on http://%s:%s", options.address, options.port)
-    return pn.serve(
-        app_routes(config), port=options.port, address=options.address, show=options.show, start=start,
-        threaded=threaded, title=config.title, websocket_origin=websocket_origins(options),
-        num_procs=options.num_procs, admin=False, extra_patterns=[(r"/health", HealthHandler)],
-        log_function=log_request, **kwargs,
+    blocking = start and not threaded
+    server = pn.serve(
+        app_routes(config, SessionLimiter(options.max_sessions)), port=options.port, address=options.address,
+        show=options.show, start=start and threaded, threaded=threaded, title=config.title,
+        websocket_origin=websocket_origins(options), num_procs=options.num_procs, admin=False,
+        extra_patterns=[(r"/health", HealthHandler)], log_function=log_request, **kwargs,
     )
+    if blocking:  # our own loop, so that SIGTERM/SIGINT stop it cleanly (exit 0)
+        stop_gracefully_on_signals(server)
+        server.start()
+        server.io_loop.start()
+    return server
