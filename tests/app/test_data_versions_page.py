@@ -15,7 +15,11 @@ from workbench.sources.dvc_build import RepoBuilder
 
 
 def _alerts(page: DataVersionsPage) -> list[str]:
-    return [alert.object for alert in page.__panel__().select(pn.pane.Alert)]
+    """The page's own alerts (not those of the "Runs on this data" lineage card, tested elsewhere)."""
+    layout = page.__panel__()
+    lineage = {id(alert) for card in layout.select(pn.Card) if "wb-version-runs" in card.css_classes
+               for alert in card.select(pn.pane.Alert)}
+    return [alert.object for alert in layout.select(pn.pane.Alert) if id(alert) not in lineage]
 
 
 def test_demo_versions_show_eagerly(demo_config, demo_workspace):

@@ -58,13 +58,21 @@ def test_falls_back_to_the_local_remote_without_filling_the_cache(repo):
 
 def test_missing_everywhere_says_how_to_fix(repo):
     shutil.rmtree(repo / ".dvc" / "cache")
-    shutil.rmtree(repo / ".dvc-remote")
+    shutil.rmtree(repo / ".dvc-remote" / "files")  # the remote exists but lacks the objects
     source = DvcSource(repo)
     with pytest.raises(NotFound, match="neither in the DVC cache nor in the remote") as error:
         source.preview("data/t.csv", "v1")
     assert "dvc push" in error.value.hint
     with pytest.raises(NotFound, match="neither in the DVC cache nor in the remote"):
         source.read("data/t.csv", "v1")
+
+
+def test_a_remote_folder_that_does_not_exist_is_named(repo):
+    shutil.rmtree(repo / ".dvc" / "cache")
+    shutil.rmtree(repo / ".dvc-remote")
+    with pytest.raises(NotFound, match="remote 'local' does not exist") as error:
+        DvcSource(repo).preview("data/t.csv", "v1")
+    assert "dvc remote modify local url" in error.value.hint
 
 
 class CountingFile(io.FileIO):
@@ -115,14 +123,14 @@ def test_a_table_read_of_a_non_table_is_refused(tmp_path):
     assert "binary file" in source.preview("model.bin", "HEAD").notes[0]
 
 
-def test_s3_remote_without_its_plugin_names_the_package(repo):
+def test_a_remote_without_its_plugin_names_the_package(repo):
     shutil.rmtree(repo / ".dvc" / "cache")
-    (repo / ".dvc" / "config").write_text("[core]\n    remote = s3r\n['remote \"s3r\"']\n    url = s3://bucket/path\n")
+    (repo / ".dvc" / "config").write_text("[core]\n    remote = gcs\n['remote \"gcs\"']\n    url = gs://bucket/path\n")
     source = DvcSource(repo)
     assert source.availability(source.history("data/t.csv")) == ["missing"]
-    with pytest.raises(MissingDependency, match="dvc-s3") as error:
+    with pytest.raises(MissingDependency, match="dvc-gs") as error:
         source.preview("data/t.csv", "v1")
-    assert "pip install dvc-s3" in error.value.hint
+    assert "dvc-gs" in error.value.hint
 
 
 def test_tables_read_are_kept_by_content_hash(repo):

@@ -1,7 +1,8 @@
 """Find DVC objects by hash in the local cache or, failing that, the configured remote — read only.
 
 Objects are opened directly by md5 (``<cache>/files/md5/ab/cdef…``, or the DVC 2 layout
-``<cache>/ab/cdef…``); nothing is checked out, fetched into the cache or locked.
+``<cache>/ab/cdef…``); nothing is checked out, fetched into the cache or locked. Every remote
+call is bounded by our own deadline (``workbench/sources/dvc_remote.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import IO, Any
 import pandas as pd
 
 from workbench.errors import MissingDependency, NotFound, SourceUnavailable
+from workbench.sources.dvc_remote import Remote, remote_timeout, tune_client
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,16 @@ def object_paths(ref: ObjectRef) -> list[str]:
 
 
 class ObjectStore:
-    """Read-only access to the DVC cache and default remote of the repository at ``root``."""
+    """Read-only access to the DVC cache and default remote of the repository at ``root``.
 
-    def __init__(self, root: Path) -> None:
+    ``timeout``: seconds to wait for the remote on each call (default: ``remote_timeout()``).
+    """
+
+    def __init__(self, root: Path, timeout: float | None = None) -> None:
         self.root = Path(root)
+        self.timeout = remote_timeout(timeout)
         self._config: Any = None
+        self._remote_handle: Remote | None = None
 
     @property
     def config(self) -> Any:
@@ -72,7 +79,13 @@ class ObjectStore:
     def remote_name(self) -> str | None:
         return self.config.get("core", {}).get("remote")
 
-    def _remote(self) -> tuple[Any, str]:
+    def remote(self) -> Remote:
+        """The default remote (opened once; no network call here)."""
+        if self._remote_handle is None:
+            self._remote_handle = self._open_remote()
+        return self._remote_handle
+
+    def _open_remote(self) -> Remote:
         name = self.remote_name()
         if not name:
             raise NotFound("This data is not in the local DVC cache and no default remote is configured.",
@@ -81,48 +94,43 @@ class ObjectStore:
             from dvc.fs import get_cloud_fs
 
             cls, options, fs_path = get_cloud_fs(self.config, name=name)
-            return cls(**options), fs_path
+            fs = cls(**options)
+            tune_client(fs, self.timeout)
+            return Remote(name, fs, fs_path, self.timeout)
         except ImportError as exc:
             raise MissingDependency(f"Reading the DVC remote '{name}' needs its DVC plugin: {exc}.",
-                                    "install it, e.g. pip install dvc-s3 for S3-compatible remotes") from exc
+                                    "install the package it names (dvc-gs, dvc-azure, dvc-ssh, …; S3 is built in)") from exc
         except Exception as exc:  # noqa: BLE001 - plugins raise their own types
             raise SourceUnavailable(f"The DVC remote '{name}' cannot be opened: {exc}.",
                                     "check its url and credentials (`dvc remote list`)") from exc
 
-    def remote_path(self, ref: ObjectRef) -> tuple[Any, str] | None:
-        """(filesystem, path) of the object in the default remote, or None when it is not there."""
-        fs, base = self._remote()
+    def remote_path(self, ref: ObjectRef) -> tuple[Remote, str] | None:
+        """(remote, path) of the object in the default remote, or None when it is not there.
+
+        Raises a typed error when the remote cannot answer (timeout, credentials, missing bucket).
+        """
+        remote = self.remote()
         for relative in object_paths(ref):
-            path = f"{base.rstrip('/')}/{relative}"
-            try:
-                if fs.exists(path):
-                    return fs, path
-            except Exception as exc:  # noqa: BLE001 - network filesystems raise anything
-                raise SourceUnavailable(f"The DVC remote '{self.remote_name()}' did not answer: {exc}.",
-                                        "check the network and the remote's url and credentials") from exc
+            path = f"{remote.base}/{relative}"
+            if remote.exists(path):
+                return remote, path
+        remote.check_container()  # "not pushed" or "no such bucket"?
         return None
 
     # -- both ------------------------------------------------------------------------------------
     def where(self, ref: ObjectRef, check_remote: bool = True) -> str:
-        """'cache', 'remote' or 'missing' (remote errors count as missing)."""
+        """'cache', 'remote', 'missing', or 'unreachable' when the remote cannot answer (timeout,
+        credentials, connection); a missing bucket or remote plugin counts as missing."""
         if self.cached_path(ref) is not None:
             return "cache"
         if not check_remote:
             return "missing"
         try:
             return "remote" if self.remote_path(ref) is not None else "missing"
-        except (NotFound, SourceUnavailable, MissingDependency):
+        except SourceUnavailable:
+            return "unreachable"
+        except (NotFound, MissingDependency):
             return "missing"
-
-    def local_path(self, ref: ObjectRef) -> Path | None:
-        """A local file holding the object: the cache, or a local-directory remote."""
-        cached = self.cached_path(ref)
-        if cached is not None:
-            return cached
-        found = self.remote_path(ref)
-        if found is not None and getattr(found[0], "protocol", None) == "local" and os.path.isfile(found[1]):
-            return Path(found[1])
-        return None
 
     def open(self, ref: ObjectRef) -> IO[bytes]:
         """The object's bytes (cache first, then the remote); ``NotFound`` says how to get it."""
@@ -133,8 +141,8 @@ class ObjectStore:
         if found is None:
             raise NotFound(f"{ref.label or ref.md5} is neither in the DVC cache nor in the remote '{self.remote_name()}'.",
                            "push it from a machine that has it (`dvc push`), or pick another version")
-        fs, path = found
-        return fs.open(path, "rb")
+        remote, path = found
+        return remote.open(path)
 
     def fetch(self, ref: ObjectRef) -> Path:
         """Copy the object (and a directory's files) from the remote into the cache — only on request.
@@ -147,12 +155,12 @@ class ObjectStore:
             if found is None:
                 raise NotFound(f"{ref.label or ref.md5} is not in the remote '{self.remote_name()}' either.",
                                "push it from a machine that has it (`dvc push`)")
-            fs, path = found
+            remote, path = found
             target = self.cache_dir() / object_paths(ref)[0]
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
             try:
-                with fs.open(path, "rb") as source, open(partial, "wb") as sink:
+                with remote.open(path) as source, open(partial, "wb") as sink:
                     while chunk := source.read(1 << 20):
                         sink.write(chunk)
                 os.chmod(partial, 0o444)
@@ -163,15 +171,6 @@ class ObjectStore:
             for md5 in self.manifest(ref)["md5"]:
                 self.fetch(ObjectRef(md5, ref.hash_name, ref.label))
         return target
-
-    def size(self, ref: ObjectRef) -> int | None:
-        cached = self.cached_path(ref)
-        if cached is not None:
-            return cached.stat().st_size
-        found = self.remote_path(ref)
-        if found is None:
-            return None
-        return int(found[0].size(found[1]))
 
     def manifest(self, ref: ObjectRef) -> pd.DataFrame:
         """The files of a directory object (``….dir``): relpath, md5, size."""
