@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import free_port, wait_for_port  # noqa: E402
 
-pytest_plugins = ["conftest_postgres"]  # the throwaway PostgreSQL server (postgres_url)
+pytest_plugins = ["conftest_postgres", "conftest_mysql"]  # throwaway PostgreSQL and MariaDB servers
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -21,11 +21,11 @@ def texts(viewable) -> list[str]:
 
 
 def alerts(page: TuningPage) -> list[str]:
-    return [str(a.object) for a in page.__panel__().select(pn.pane.Alert)]
+    return [str(a.object) for a in page.__panel__().select(pn.pane.Alert) if a.alert_type == "danger"]
 
 
 def history_overlay(page: TuningPage):
-    return page.dashboard.history._pane.object
+    return page.dashboard.history.live.element
 
 
 @pytest.fixture(scope="module")

@@ -90,3 +90,18 @@ def test_pareto_front_of_a_100k_trial_study_is_marked_exactly():
         dominated = np.all(losses <= point, axis=1) & np.any(losses < point, axis=1)
         assert not dominated.any()
     assert wire_bytes(overlay) < 1.5 * MB
+
+
+def test_a_live_history_raster_is_redrawn_to_fit_unless_the_user_zoomed():
+    view = HistoryView(data=big_study(30_000))
+    view.live.pane.get_root()
+    drawn = view.live.pane.object
+    # the first range event reports the data's extents: not a zoom, so new trials redraw the raster to fit
+    view.live._user_zoomed(x_range=view.live._extent(0), y_range=view.live._extent(1))
+    view.data = big_study(31_000)
+    assert view.live.pane.object is not drawn
+    drawn = view.live.pane.object
+    view.live._user_zoomed(x_range=(100.0, 200.0), y_range=(0.0, 1.0))  # the user zoomed in
+    view.data = big_study(32_000)
+    assert view.live.pane.object is drawn  # updated in place: the browser keeps the zoom
+    assert len(view.live.element.Curve.Best_value) > 0

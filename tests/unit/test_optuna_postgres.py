@@ -140,7 +140,7 @@ def test_connection_is_read_only(store):
 
 def test_tuning_page_builds_on_postgres(store):
     page = TuningPage(config=WorkbenchConfig(optuna_storage=store, study_name="single"))
-    assert not [a.object for a in page.__panel__().select(pn.pane.Alert)]
+    assert not [a.object for a in page.__panel__().select(pn.pane.Alert) if a.alert_type == "danger"]
     assert page.dashboard.study == "single"
     assert len(page.dashboard.data.trials) == 301
     page.__panel__().get_root()

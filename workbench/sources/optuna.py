@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pandas as pd
 from optuna.distributions import BaseDistribution
 
 from workbench.errors import ConfigError, NotFound, SourceUnavailable
+from workbench.sources.optuna_disk_cache import DiskTrialCache, probe_ids, same_trials, subset
 from workbench.sources.optuna_frames import (
     FINISHED_STATES,
     INTERMEDIATE_COLUMNS,
@@ -29,6 +31,7 @@ from workbench.sources.optuna_frames import (
 )
 
 DEFAULT_TIMEOUT = 5.0
+PROBE_ONLY = 2**62  # as after_trial_id: read only the trials listed
 SQLITE_MAGIC = b"SQLite format 3\x00"
 STUDY_COLUMNS = [
     "study_id", "study_name", "directions", "n_trials", "n_complete", "n_pruned", "n_fail",
@@ -73,6 +76,8 @@ class _StudyCache:
     max_trial_id: int = -1
     distributions: dict[str, BaseDistribution] = field(default_factory=dict)
     data: StudyData | None = None
+    pending_ids: list[int] = field(default_factory=list)  # unfinished when the disk cache was written
+    disk: DiskTrialCache | None = None
 
 
 class OptunaSource(ABC):
@@ -82,6 +87,8 @@ class OptunaSource(ABC):
         self.storage = storage
         self.timeout = timeout
         self.trial_rows_read = 0  # how many trial records were fetched so far (proves caching)
+        self.trial_rows_from_disk = 0  # finished trials taken from the on-disk cache instead
+        self.cache_dir: str | None = None  # set: finished trials are also kept on disk across processes
         self._lock = threading.RLock()
         self._caches: dict[str, _StudyCache] = {}
         self._dist_cache: dict[str, BaseDistribution] = {}
@@ -102,9 +109,14 @@ class OptunaSource(ABC):
         """Release connections (the source stays usable; it reconnects on demand)."""
 
     # -- public API ------------------------------------------------------------------------------
+    allowed_studies: frozenset[str] | None = None  # per-user access: only these studies exist (None: all)
+
     def studies(self) -> pd.DataFrame:
         """Studies with directions, trial counts by state, best value, first start and last update."""
-        return self._list_studies()
+        studies = self._list_studies()
+        if self.allowed_studies is not None:
+            studies = studies[studies["study_name"].isin(self.allowed_studies)].reset_index(drop=True)
+        return studies
 
     def study_names(self) -> list[str]:
         return list(self.studies()["study_name"])
@@ -117,6 +129,7 @@ class OptunaSource(ABC):
                 row = self._study_row(name)
                 cache = _StudyCache(study_id=int(row["study_id"]), n_objectives=len(row["directions"]))
                 directions = list(row["directions"])
+                self._load_disk(cache, row)
                 self._update(cache)
                 self._caches[name] = cache
             elif refresh:
@@ -166,7 +179,7 @@ class OptunaSource(ABC):
 
     # -- internals -------------------------------------------------------------------------------
     def _study_row(self, name: str) -> pd.Series:
-        studies = self._list_studies()
+        studies = self.studies()
         match = studies[studies["study_name"] == name]
         if match.empty:
             known = ", ".join(studies["study_name"].head(10)) or "none"
@@ -174,8 +187,34 @@ class OptunaSource(ABC):
                            f"choose one of the studies it holds: {known}")
         return match.iloc[0]
 
+    def _load_disk(self, cache: _StudyCache, row: pd.Series) -> None:
+        """Start from the finished trials a previous process cached on disk (if any, and still valid)."""
+        if not self.cache_dir:
+            return
+        cache.disk = DiskTrialCache(self.cache_dir, self.storage, cache.study_id)
+        n_finished = int(row["n_complete"] + row["n_pruned"] + row["n_fail"])
+        cached = cache.disk.load(n_finished, row["datetime_start"])
+        if cached is None:
+            return
+        ids = probe_ids(cached.raw)
+        if ids and not same_trials(cached.raw, self._read_trials(cache.study_id, PROBE_ONLY, ids), ids):
+            cache.disk.drop()  # another study under the same id, or a rebuilt store
+            return
+        try:
+            frame, iv = assemble(cached.raw, cache.n_objectives, self._dist_cache)
+        except (ValueError, KeyError, TypeError, IndexError):
+            cache.disk.drop()
+            return
+        cache.distributions.update(cached.raw.distributions)
+        if len(frame):
+            cache.finished, cache.finished_iv = [frame], [iv]
+            cache.finished_ids = set(int(i) for i in frame["trial_id"])
+        cache.max_trial_id, cache.pending_ids = cached.max_trial_id, cached.pending_ids
+        self.trial_rows_from_disk += len(frame)
+
     def _update(self, cache: _StudyCache) -> None:
-        unfinished_ids = [] if cache.unfinished is None else [int(i) for i in cache.unfinished["trial_id"]]
+        unfinished_ids = (cache.pending_ids if cache.unfinished is None
+                          else [int(i) for i in cache.unfinished["trial_id"]])
         raw = self._read_trials(cache.study_id, cache.max_trial_id, unfinished_ids)
         self.trial_rows_read += len(raw.trials)
         try:
@@ -199,6 +238,9 @@ class OptunaSource(ABC):
                 cache.finished_iv = [pd.concat(cache.finished_iv, ignore_index=True)]
         cache.unfinished = frame[~done].reset_index(drop=True)
         cache.unfinished_iv = iv[iv["trial_id"].isin(cache.unfinished["trial_id"])].reset_index(drop=True)
+        if cache.disk is not None and len(raw.trials):
+            cache.disk.save(subset(raw, new_finished["trial_id"]), cache.max_trial_id,
+                            [int(i) for i in cache.unfinished["trial_id"]])
 
 
 def _empty_intermediate() -> pd.DataFrame:
@@ -212,8 +254,19 @@ def _present(value) -> bool:
         return True
 
 
-def open_optuna_source(storage: str | None, timeout: float = DEFAULT_TIMEOUT) -> OptunaSource:
-    """The right source for an RDB URL or a journal file; raises typed errors for bad settings."""
+def open_optuna_source(storage: str | None, timeout: float = DEFAULT_TIMEOUT,
+                       cache_dir: str | None = None, allowed_studies: Collection[str] | None = None) -> OptunaSource:
+    """The right source for an RDB URL or a journal file; raises typed errors for bad settings.
+
+    With ``cache_dir``, finished trials are also kept on disk, so a new process reads only the others.
+    """
+    source = _open(storage, timeout)
+    source.cache_dir = cache_dir
+    source.allowed_studies = None if allowed_studies is None else frozenset(allowed_studies)
+    return source
+
+
+def _open(storage: str | None, timeout: float) -> OptunaSource:
     if not storage:
         raise ConfigError("No Optuna storage is configured.",
                           "set optuna_storage (e.g. sqlite:///optuna.db or a journal file path) in "

@@ -123,11 +123,13 @@ class RDBSource(OptunaSource):
         return _studies_frame(studies, directions, counts, best)
 
     def _read_trials(self, study_id: int, after_trial_id: int, also_ids: list[int]) -> RawTrials:
-        where = "t.study_id = :sid AND (t.trial_id > :after" + (" OR t.trial_id IN :also)" if also_ids else ")")
+        ids = "(%s.trial_id > :after" + (" OR %s.trial_id IN :also)" if also_ids else ")")
+        where = "t.study_id = :sid AND " + ids.replace("%s", "t")
         params = {"sid": study_id, "after": after_trial_id}
         if also_ids:
             params["also"] = also_ids
-        join = f"JOIN trials t ON t.trial_id = x.trial_id WHERE {where}"
+        # the id condition on x too: the database reads only the new rows through its trial_id index
+        join = f"JOIN trials t ON t.trial_id = x.trial_id WHERE t.study_id = :sid AND {ids.replace('%s', 'x')}"
         with self._connect() as c:
             trials = self._frame(
                 c, f"SELECT t.trial_id, t.number, t.state, t.datetime_start, t.datetime_complete "
@@ -161,7 +163,7 @@ class RDBSource(OptunaSource):
 
     def _system_attrs(self, study_id: int, trial_id: int) -> dict:
         with self._connect() as c:
-            rows = self._frame(c, "SELECT key, value_json FROM trial_system_attributes WHERE trial_id = :tid",
+            rows = self._frame(c, "SELECT a.key, a.value_json FROM trial_system_attributes a WHERE a.trial_id = :tid",
                                ["key", "value_json"], tid=trial_id)
         return {k: decode_json(v) for k, v in zip(rows["key"], rows["value_json"], strict=False)}
 
@@ -193,7 +195,9 @@ def _make_engine(url: str, timeout: float) -> sa.Engine:
         connect_args = {"connect_timeout": max(1, int(timeout)),
                         "options": f"-c statement_timeout={int(timeout * 6000)} -c default_transaction_read_only=on"}
     elif backend == "mysql":
-        connect_args = {"connect_timeout": max(1, int(timeout)), "read_timeout": max(1, int(timeout * 6))}
+        parsed = _with_installed_mysql_driver(parsed)
+        connect_args = {"connect_timeout": max(1, int(timeout)), "read_timeout": max(1, int(timeout * 6)),
+                        "init_command": "SET SESSION TRANSACTION READ ONLY"}
     try:
         return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True, pool_size=2, max_overflow=2)
     except (ImportError, sa.exc.NoSuchModuleError) as error:
@@ -212,6 +216,15 @@ def with_installed_postgres_driver(url: sa.URL) -> sa.URL:
     if importlib.util.find_spec("psycopg2") is None:
         return url
     return url.set(drivername="postgresql+psycopg2")
+
+
+def _with_installed_mysql_driver(url: sa.URL) -> sa.URL:
+    """A bare ``mysql://`` URL (SQLAlchemy's default: mysqlclient) read with PyMySQL when only it is installed."""
+    if url.drivername != "mysql" or importlib.util.find_spec("MySQLdb") is not None:
+        return url
+    if importlib.util.find_spec("pymysql") is None:
+        return url
+    return url.set(drivername="mysql+pymysql")
 
 
 def _display(url: str) -> str:

@@ -16,18 +16,39 @@ PLOT_OPTS = {"responsive": True, "min_height": 320, "height": 360, "toolbar": "a
              "active_tools": ["box_zoom"], "default_tools": ["save", "pan", "box_zoom", "wheel_zoom", "reset"]}
 
 
+RASTER_GROUP = "Rasterized"  # a scatter to shade later (LivePlot shades it over its pipe: zoom is kept)
+
+
 def points(frame: pd.DataFrame, x: str, y: str, *, label: str = "", color: str = "#1f77b4",
-           vdims: tuple[str, ...] = (), size: int = 5, budget: int = POINT_BUDGET) -> hv.Element:
-    """A scatter of ``frame``; above ``budget`` rows a datashaded raster whose size follows the pixels."""
+           vdims: tuple[str, ...] = (), size: int = 5, budget: int = POINT_BUDGET, deferred: bool = False
+           ) -> hv.Element:
+    """A scatter of ``frame``; above ``budget`` rows a datashaded raster whose size follows the pixels
+    (``deferred``: the scatter in group RASTER_GROUP, for ``shade`` to rasterise)."""
     columns = list(dict.fromkeys([x, y, *vdims]))
     frame = frame[columns].astype({c: np.float32 for c in columns if pd.api.types.is_float_dtype(frame[c])})
     scatter = hv.Scatter(frame, x, [y, *[v for v in vdims if v != y]], label=label)
     if len(frame) <= budget:
         tools = ["hover"] if vdims else []
         return scatter.opts(color=color, size=size, tools=tools)
-    raster = rasterize(scatter, aggregator=ds.count(), dynamic=True)
+    return scatter.relabel(group=RASTER_GROUP) if deferred else shade(scatter, color)
+
+
+def shade(element, color: str = "#1f77b4"):
+    """Points as a datashaded raster (recomputed for each zoom) — of an element or a DynamicMap of them."""
+    raster = rasterize(element, aggregator=ds.count(), dynamic=True)
     return dynspread(raster, threshold=0.5, max_px=3).opts(cmap=["#c6dbef", color], cnorm="eq_hist",
                                                            colorbar=False, tools=[])
+
+
+SELECTED_STYLE = {"color": "#ffffff00", "line_color": "#d62728", "line_width": 2, "size": 10, "show_legend": False}
+
+
+def selected_layer(frame: pd.DataFrame, x: str, y: str, selected: list[int] | None) -> hv.Scatter:
+    """The brushed trials (``frame["Trial"]`` in ``selected``) ringed in red; an empty layer when none,
+    so the plot keeps its layers and updates in place."""
+    rows = frame[frame["Trial"].isin(selected)] if selected else frame.iloc[:0]
+    columns = list(dict.fromkeys([x, y, "Trial"]))
+    return hv.Scatter(rows[columns], x, columns[1:], label="Selected").opts(**SELECTED_STYLE)
 
 
 def message(text: str) -> hv.Element:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import panel as pn
 import param
 from panel.viewable import Viewer
@@ -35,6 +37,17 @@ def _fingerprint(data) -> tuple:
             len(data.intermediate))
 
 
+def _trial_numbers(values) -> list[int]:
+    """Sorted distinct trial numbers; anything that is not a whole number is dropped."""
+    numbers = set()
+    for value in values if isinstance(values, (list, tuple)) else []:
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, Integral) or (isinstance(value, str) and value.isdigit()):
+            numbers.add(int(value))
+    return sorted(numbers)
+
+
 class TuningDashboard(Viewer):
     """Browse the studies of an Optuna source (a ``workbench.sources.optuna.OptunaSource``)."""
 
@@ -44,6 +57,8 @@ class TuningDashboard(Viewer):
     refresh_interval = param.Number(default=0, bounds=(0, None), doc="Seconds between live refreshes (0: off).")
     live = param.Boolean(default=False, doc="Refresh periodically (every refresh_interval, or 5 s when unset).")
     plot = param.String(default="History", doc="Title of the plot tab shown (?tuning_plot= when served).")
+    selected_trials = param.List(default=[], doc="Trial numbers brushed (box-selected) in the history or "
+                                                 "slice plot: ringed there, kept in parallel coordinates and the table.")
 
     def __init__(self, **params):
         studies = params["source"].studies()
@@ -70,6 +85,9 @@ class TuningDashboard(Viewer):
         self.compare = CompareStudies(load=self.source.study, options=names,
                                       names=[self.study] if self.data is not None else [])
         self._studies_table = studies_table(studies)
+        for view in (self.history, self.plots):
+            view.param.watch(self._brushed, "brushed")
+        self.table.param.watch(lambda event: setattr(self, "selected_trials", event.new), "selected_trials")
         self._tabs = pn.Tabs(*self._tab_list(), dynamic=True, sizing_mode="stretch_width",
                              css_classes=["wb-tuning-tabs"])
         self._tabs.param.watch(self._tab_changed, "active")
@@ -82,12 +100,27 @@ class TuningDashboard(Viewer):
         self._sync_url()
 
     def _sync_url(self) -> None:
-        """Keep study, plot tab and selected trial in the URL of a served session."""
+        """Keep study, plot tab, selected trial and brushed trials in the URL of a served session."""
         document = pn.state.curdoc
         if document is None or document.session_context is None or pn.state.location is None:
             return
-        pn.state.location.sync(self, {"study": "tuning_study", "plot": "tuning_plot"})
+        pn.state.location.sync(self, {"study": "tuning_study", "plot": "tuning_plot",
+                                      "selected_trials": "tuning_brush"})
         pn.state.location.sync(self.table, {"detail_of": "tuning_trial"})
+
+    def _brushed(self, event) -> None:
+        self.selected_trials = list(event.new)
+
+    @param.depends("selected_trials", watch=True)
+    def _share_selection(self) -> None:
+        """Every view shows the same brushed trials (in place: zoom is kept)."""
+        selected = _trial_numbers(self.selected_trials)
+        if selected != self.selected_trials:  # e.g. junk from a hand-edited ?tuning_brush=
+            self.selected_trials = selected
+            return
+        self.history.selected = selected
+        self.plots.selected = selected
+        self.table.selected_trials = selected
 
     def _tab_changed(self, event) -> None:
         self.plot = self._tabs._names[event.new]
@@ -148,6 +181,8 @@ class TuningDashboard(Viewer):
 
     def _show(self, data) -> None:
         multi_changed = self.data is None or data.is_multi_objective != self.data.is_multi_objective
+        if self.data is not None and data.name != self.data.name:
+            self.selected_trials = []  # another study: its trial numbers mean other trials
         self.data = data
         self._summary.object = self._summary_html()
         self.history.data = data

@@ -16,7 +16,14 @@ from workbench.analysis.tuning.importance import param_importances
 from workbench.analysis.tuning.pareto import pareto_front
 from workbench.analysis.tuning.timeline import timeline
 from workbench.views.parallel_coordinates import parallel_coordinates
-from workbench.views.tuning.common import PLOT_OPTS, POINT_BUDGET, STATE_COLORS, message, points
+from workbench.views.tuning.common import (
+    PLOT_OPTS,
+    POINT_BUDGET,
+    STATE_COLORS,
+    message,
+    points,
+    selected_layer,
+)
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 RASTER = (640, 300)
@@ -92,22 +99,29 @@ def intermediate_plot(data) -> hv.Element:
     return hv.Overlay(layers).opts(**PLOT_OPTS, title=f"Intermediate values — {data.name}", legend_position="top_right")
 
 
-def parallel_plot(data, objective: int = 0, params: Sequence[str] | None = None) -> hv.Element:
-    """Parameters of COMPLETE trials and the objective as parallel axes, coloured by the objective."""
+def parallel_plot(data, objective: int = 0, params: Sequence[str] | None = None,
+                  selected: Sequence[int] | None = None) -> hv.Element:
+    """Parameters of COMPLETE trials (only the ``selected`` ones, if given) and the objective as
+    parallel axes, coloured by the objective."""
     column = data.value_columns[objective]
     done = completed(data.trials, column)
+    if selected:
+        done = done[done["number"].isin(selected)]
     if done.empty:
-        return message("No completed trials yet")
+        return message("No completed trials yet" if not selected else "No completed trial among the selected ones")
     names = list(params) if params else data.param_names
     columns = [f"params_{p}" for p in names if f"params_{p}" in done]
     frame = done[columns + [column]].rename(columns={f"params_{p}": p for p in names})
     dims = [c[len("params_"):] for c in columns] + [column]
+    title = f"Parallel coordinates — {data.name}" + (f" ({len(done)} selected trials)" if selected else "")
     return parallel_coordinates(frame, dims, column, log_dimensions=[p for p in names if _is_log(data, p)],
-                                title=f"Parallel coordinates — {data.name}")
+                                title=title)
 
 
-def slice_plot(data, param: str, objective: int = 0) -> hv.Element:
-    """Objective against one parameter (COMPLETE trials)."""
+def slice_plot(data, param: str, objective: int = 0, selected: Sequence[int] | None = None,
+               deferred: bool = False) -> hv.Element:
+    """Objective against one parameter (COMPLETE trials); ``selected`` trials ringed (``deferred``: see
+    ``points``)."""
     column = data.value_columns[objective]
     done = completed(data.trials, column)
     if done.empty or f"params_{param}" not in done:
@@ -115,7 +129,8 @@ def slice_plot(data, param: str, objective: int = 0) -> hv.Element:
     frame = done[["number", f"params_{param}", column]].dropna(subset=[f"params_{param}"])
     frame = frame.rename(columns={f"params_{param}": param, column: _label(data, objective), "number": "Trial"})
     frame, x, opts = _axis(frame, param, data, "x")
-    element = points(frame, x, _label(data, objective), vdims=(_label(data, objective), "Trial"))
+    element = points(frame, x, _label(data, objective), vdims=(_label(data, objective), "Trial"), deferred=deferred)
+    element = element * selected_layer(frame, x, _label(data, objective), selected)
     return element.opts(**PLOT_OPTS, **opts, title=f"Slice — {param}")
 
 

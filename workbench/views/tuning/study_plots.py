@@ -1,6 +1,8 @@
-"""The study's plots in tabs, each with its own controls; only the visible tab is rendered."""
+"""The study's plots in tabs, each with its own controls; new trials update them in place."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import panel as pn
 import param
@@ -8,14 +10,14 @@ from panel.viewable import Viewer
 
 from workbench.views.tuning import plots
 from workbench.views.tuning.common import message
+from workbench.views.tuning.live import LivePlot
+
+UPDATE_IN_PLACE = ("data", "selected")  # other inputs (parameter, objective...) redraw the plot
 
 
-def _pane(fn, *deps, css: str) -> pn.pane.HoloViews:
-    def plot(data, *args):
-        return message("No study loaded") if data is None else fn(data, *args)
-
-    return pn.pane.HoloViews(pn.bind(plot, *deps), sizing_mode="stretch_width", min_height=340,
-                             css_classes=[css], linked_axes=False)
+def _pareto(data, i: int, j: int):
+    """The Pareto plot (kept while a single-objective study is shown: it then says so)."""
+    return plots.pareto_plot(data, i, j) if data.is_multi_objective else message("Single-objective study")
 
 
 class StudyPlots(Viewer):
@@ -30,10 +32,13 @@ class StudyPlots(Viewer):
                                doc="Importance evaluator (PED-ANOVA is fast; fANOVA on request).")
     pareto_x = param.Selector(default=0, objects=[0], doc="Objective on the Pareto plot's x axis.")
     pareto_y = param.Selector(default=0, objects=[0], doc="Objective on the Pareto plot's y axis.")
+    selected = param.List(default=[], doc="Trial numbers brushed in any plot: ringed (slice), kept (parallel).")
+    brushed = param.List(default=[], doc="Trial numbers box-selected in the slice plot.")
 
     def __init__(self, **params):
         super().__init__(**params)
         self._sync_choices()
+        self._live: dict[str, LivePlot] = {}
 
     @param.depends("data", watch=True)
     def _sync_choices(self) -> None:
@@ -57,32 +62,54 @@ class StudyPlots(Viewer):
             if self.x == self.y and len(names) > 1:
                 self.y = next(n for n in names if n != self.x)
 
+    def _plot(self, title: str, fn, *names: str, css: str, select_column: str | None = None) -> LivePlot:
+        """The tab's LivePlot of ``fn(data, *params named)`` (made once, then kept up to date)."""
+        if title in self._live:
+            return self._live[title]
+
+        def build():
+            if self.data is None:
+                return message("No study loaded")
+            return fn(self.data, *[getattr(self, n) for n in names])
+
+        live = self._live[title] = LivePlot(build, css=css, select_column=select_column,
+                                            identity=lambda: getattr(self.data, "name", None),
+                                            selected=lambda: self.selected)
+        inputs = ["data", *names]
+        self.param.watch(lambda *events: live.update(), [n for n in inputs if n in UPDATE_IN_PLACE])
+        if any(n not in UPDATE_IN_PLACE for n in inputs):
+            self.param.watch(lambda *events: live.rebuild(), [n for n in inputs if n not in UPDATE_IN_PLACE])
+        if select_column:
+            live.param.watch(lambda event: setattr(self, "brushed", event.new), "selection")
+        return live
+
     def _widgets(self, *names: str) -> pn.Row:
         return pn.Row(*[pn.widgets.Select.from_param(self.param[n], width=220) for n in names])
 
     def tabs(self) -> list[tuple[str, pn.viewable.Viewable]]:
         """(title, content) of each plot tab."""
-        p = self.param
         tabs = [
-            ("Intermediate values", _pane(plots.intermediate_plot, p.data, css="wb-tuning-intermediate")),
-            ("Parallel coordinates", pn.Column(self._widgets("objective"),
-                                               _pane(plots.parallel_plot, p.data, p.objective, css="wb-tuning-parallel"))),
-            ("Slice", pn.Column(self._widgets("slice_param", "objective"),
-                                _pane(plots.slice_plot, p.data, p.slice_param, p.objective, css="wb-tuning-slice"))),
-            ("Contour", pn.Column(self._widgets("x", "y", "objective"),
-                                  _pane(plots.contour_plot, p.data, p.x, p.y, p.objective, css="wb-tuning-contour"))),
-            ("EDF", _pane(lambda data: plots.edf_plot([data]), p.data, css="wb-tuning-edf")),
-            ("Rank", pn.Column(self._widgets("x", "y", "objective"),
-                               _pane(plots.rank_plot, p.data, p.x, p.y, p.objective, css="wb-tuning-rank"))),
-            ("Importance", pn.Column(self._widgets("evaluator", "objective"),
-                                     _pane(plots.importance_plot, p.data, p.evaluator, p.objective,
-                                           css="wb-tuning-importance"))),
-            ("Timeline", _pane(plots.timeline_plot, p.data, css="wb-tuning-timeline")),
+            ("Intermediate values", self._plot("Intermediate values", plots.intermediate_plot,
+                                               css="wb-tuning-intermediate")),
+            ("Parallel coordinates", pn.Column(self._widgets("objective"), self._plot(
+                "Parallel coordinates", lambda d, o, s: plots.parallel_plot(d, o, selected=s), "objective",
+                "selected", css="wb-tuning-parallel"))),
+            ("Slice", pn.Column(self._widgets("slice_param", "objective"), self._plot(
+                "Slice", partial(plots.slice_plot, deferred=True), "slice_param", "objective", "selected",
+                css="wb-tuning-slice",
+                select_column="Trial"))),
+            ("Contour", pn.Column(self._widgets("x", "y", "objective"), self._plot(
+                "Contour", plots.contour_plot, "x", "y", "objective", css="wb-tuning-contour"))),
+            ("EDF", self._plot("EDF", lambda data: plots.edf_plot([data]), css="wb-tuning-edf")),
+            ("Rank", pn.Column(self._widgets("x", "y", "objective"), self._plot(
+                "Rank", plots.rank_plot, "x", "y", "objective", css="wb-tuning-rank"))),
+            ("Importance", pn.Column(self._widgets("evaluator", "objective"), self._plot(
+                "Importance", plots.importance_plot, "evaluator", "objective", css="wb-tuning-importance"))),
+            ("Timeline", self._plot("Timeline", plots.timeline_plot, css="wb-tuning-timeline")),
         ]
         if self.data is not None and self.data.is_multi_objective:
-            tabs.append(("Pareto front", pn.Column(self._widgets("pareto_x", "pareto_y"),
-                                                   _pane(plots.pareto_plot, p.data, p.pareto_x, p.pareto_y,
-                                                         css="wb-tuning-pareto"))))
+            tabs.append(("Pareto front", pn.Column(self._widgets("pareto_x", "pareto_y"), self._plot(
+                "Pareto front", _pareto, "pareto_x", "pareto_y", css="wb-tuning-pareto"))))
         return tabs
 
     def __panel__(self) -> pn.viewable.Viewable:

@@ -38,8 +38,11 @@ class TrialsTable(Viewer):
     data = param.Parameter(doc="The study (StudyData).")
     states = param.ListSelector(default=list(STATES), objects=list(STATES), doc="States shown.")
     detail_of = param.Integer(default=None, allow_None=True, doc="Trial number whose detail is shown.")
+    selected_trials = param.List(default=[], doc="Trial numbers brushed in a plot: only they are listed.")
     system_attrs = param.Callable(default=None, allow_None=True,
                                   doc="(study name, trial number) → the trial's system attributes, if available.")
+    extra = param.Parameter(default=None, doc="A viewable shown under the trial detail (the Tuning page puts the "
+                            "MLflow runs of the trial there).")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -48,6 +51,10 @@ class TrialsTable(Viewer):
                                  frozen_columns=["number"])
         self._table.on_click(self._clicked)
         self._detail = pn.Column(sizing_mode="stretch_width", css_classes=["wb-trial-detail"])
+        self._brush_note = pn.pane.Markdown("", css_classes=["wb-trials-brushed"], visible=False)
+        self._clear = pn.widgets.Button(name="Show all trials", width=140, visible=False,
+                                        css_classes=["wb-trials-clear-selection"])
+        self._clear.on_click(lambda event: setattr(self, "selected_trials", []))
         self._download = pn.widgets.FileDownload(callback=self._csv, filename="trials.csv", button_type="default",
                                                  label="Export CSV", width=140, css_classes=["wb-trials-csv"])
 
@@ -55,11 +62,29 @@ class TrialsTable(Viewer):
         if self.data is None:
             return display_frame(pd.DataFrame())
         trials = self.data.trials
-        return display_frame(trials[trials["state"].isin(self.states)] if len(trials) else trials)
+        if len(trials):
+            keep = trials["state"].isin(self.states)
+            if self.selected_trials:
+                keep &= trials["number"].isin(self.selected_trials)
+            trials = trials[keep]
+        return display_frame(trials)
 
-    @param.depends("data", "states", watch=True)
+    @param.depends("data", "states", "selected_trials", watch=True)
     def _refresh(self) -> None:
         self._table.value = self._frame()
+        self._select_detail_row()
+        brushed = bool(self.selected_trials)
+        self._brush_note.object = (f"Showing the {len(self.selected_trials)} trials selected in a plot."
+                                   if brushed else "")
+        self._brush_note.visible = self._clear.visible = brushed
+
+    @param.depends("detail_of", watch=True)
+    def _select_detail_row(self) -> None:
+        """The row of the trial shown in detail stays selected (also after refreshes and ?tuning_trial=)."""
+        numbers = list(self._table.value["number"]) if "number" in self._table.value else []
+        selection = [numbers.index(self.detail_of)] if self.detail_of in numbers else []
+        if self._table.selection != selection:
+            self._table.selection = selection
 
     def _csv(self) -> io.StringIO:
         """The rows currently shown (state and header filters applied)."""
@@ -90,7 +115,13 @@ class TrialsTable(Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         states = pn.widgets.CheckButtonGroup.from_param(self.param.states, name="States")
-        return pn.Column(pn.Row(states, self._download), self._table, self._detail, sizing_mode="stretch_width")
+        return pn.Column(pn.Row(states, self._download, self._clear), self._brush_note, self._table, self._detail,
+                         pn.panel(pn.bind(_or_nothing, self.param.extra)), sizing_mode="stretch_width")
+
+
+def _or_nothing(viewable):
+    """``viewable``, or an empty spacer when there is none (a slot filled later)."""
+    return viewable if viewable is not None else pn.Spacer(height=0)
 
 
 def _text(value) -> str:
