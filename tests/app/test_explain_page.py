@@ -256,3 +256,37 @@ def test_regression_performance_view() -> None:
     text = page.performance._content()[0].object
     assert f"MAE: {mean_absolute_error(y, model.predict(X)):.4g}" in text
     page.performance.__panel__().get_root()
+
+
+def stream_of(pane, kind):
+    """The HoloViews stream of type ``kind`` attached to the element a pane shows."""
+    import holoviews as hv
+
+    streams = [stream for stream in hv.streams.Stream.registry.get(pane.object, []) if isinstance(stream, kind)]
+    assert len(streams) == 1, streams
+    return streams[0]
+
+
+def test_beeswarm_click_selects_the_row_for_waterfall_and_what_if(store) -> None:
+    import holoviews as hv
+
+    page = ExplainPage(config=WorkbenchConfig(tracking_uri=store["uri"], model=f"runs:/{store['ids']['explained']}/model"))
+    page.beeswarm.__panel__().get_root()
+    selection = stream_of(page.beeswarm._plot(), hv.streams.Selection1D)  # glyphs: the clicked point
+    shown, n = page.beeswarm._shown, len(page.explanation.values)
+    selection.event(index=[n + 5])  # a point in the second feature's lane belongs to row 5
+    assert page.waterfall.row == 5 and page.whatif.row == 5
+    assert shown.iloc[n + 5]["shap"] == pytest.approx(page.explanation.values[shown.iloc[n + 5]["feature"]].iloc[5])
+    page.waterfall.row = 0
+    selection.event(index=[n + 5])  # the same point again selects it again
+    assert page.waterfall.row == 5
+    page.beeswarm.raster_above = 10  # datashaded: the point nearest the click is taken
+    tap = stream_of(page.beeswarm._plot(), hv.streams.Tap)
+    lane = page.beeswarm._shown.iloc[n:2 * n]  # the second feature's points, one per row
+    feature = lane["feature"].iloc[0]
+    page.waterfall.row = 0
+    tap.event(x=float(lane["shap"].max()) + 1.0, y=float(lane["row"].iloc[0]) + 0.3)  # right of every point
+    assert page.explanation.values[feature].iloc[page.waterfall.row] == pytest.approx(lane["shap"].max())
+    page.waterfall.row = 2
+    tap.event(x=0.0, y=99.0)  # outside every lane: nothing changes
+    assert page.waterfall.row == 2

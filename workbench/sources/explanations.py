@@ -43,6 +43,8 @@ class Explanation:
     n_total: int | None = None  # rows the full explanation will have (None: this is all)
     y: pd.Series | None = None
     predictions: pd.Series | None = None
+    importance: pd.Series | None = None  # mean |SHAP| over more rows than ``values`` (all rows of a Dask frame)
+    rows_total: int | None = None  # how many rows ``importance`` covers
 
     def __post_init__(self) -> None:
         if list(self.values.columns) != list(self.features.columns) or len(self.values) != len(self.features):

@@ -7,7 +7,12 @@ import pandas as pd
 
 def mean_abs_importance(values: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
     """Mean |SHAP| per feature, largest first: columns ``feature``, ``importance``, ``share``."""
-    importance = values.abs().mean(axis=0).sort_values(ascending=False, kind="stable")
+    return ranked_importance(values.abs().mean(axis=0), top)
+
+
+def ranked_importance(importance: pd.Series, top: int | None = None) -> pd.DataFrame:
+    """An importance per feature (e.g. mean |SHAP| computed elsewhere) as the ranked frame above."""
+    importance = importance.sort_values(ascending=False, kind="stable")
     total = float(importance.sum()) or 1.0
     frame = pd.DataFrame({"feature": [str(name) for name in importance.index],
                           "importance": importance.to_numpy(dtype=float)})

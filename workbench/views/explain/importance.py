@@ -7,7 +7,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from workbench.analysis.explain.importance import mean_abs_importance
+from workbench.analysis.explain.importance import mean_abs_importance, ranked_importance
 from workbench.sources.explanations import Explanation
 from workbench.views.explain.labels import output_label
 from workbench.views.explain.plotting import unlinked
@@ -24,6 +24,8 @@ class ImportanceChart(Viewer):
         """The plotted data: feature, importance, share."""
         if self.explanation is None:
             return None
+        if self.explanation.importance is not None:  # over every row, not only the sample in memory
+            return ranked_importance(self.explanation.importance, top=self.top)
         return mean_abs_importance(self.explanation.values, top=self.top)
 
     @param.depends("explanation", "top")
@@ -32,7 +34,7 @@ class ImportanceChart(Viewer):
         if frame is None:
             return pn.pane.Markdown("No explanation yet.")
         frame = frame.iloc[::-1]  # barh draws the first row at the bottom
-        rows = len(self.explanation.values)
+        rows = self.explanation.rows_total or len(self.explanation.values)
         return unlinked(frame.hvplot.barh(
             x="feature", y="importance", hover_cols=["share"], color="#1f6feb",
             xlabel="", ylabel=f"mean |SHAP value|  ({output_label(self.explanation)})",
