@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.access import allowed
 from workbench.config import WorkbenchConfig
 from workbench.errors import NotFound, WorkbenchError
 from workbench.sources.lineage_tags import (
@@ -147,7 +148,8 @@ class LineageSource:
         def factory() -> Any:
             if not self.config.optuna_storage:
                 raise ConfigError("No Optuna storage is configured.", "set optuna_storage (e.g. sqlite:///optuna.db)")
-            return open_optuna_source(self.config.optuna_storage, timeout=self.timeout)
+            return open_optuna_source(self.config.optuna_storage, timeout=self.timeout,
+                                      allowed_studies=allowed(self.config, "studies"))
 
         return self._open("optuna", factory)
 
@@ -155,7 +157,8 @@ class LineageSource:
     def dvc(self) -> Any:
         from workbench.sources.dvc import DvcSource
 
-        return self._open("dvc", lambda: DvcSource(self.config.dvc_repo, timeout=self.timeout))
+        return self._open("dvc", lambda: DvcSource(self.config.dvc_repo, timeout=self.timeout,
+                                                   allowed_datasets=allowed(self.config, "datasets")))
 
     def _cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
         if key not in self._memo:

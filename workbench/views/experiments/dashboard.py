@@ -35,6 +35,8 @@ class ExperimentsDashboard(Viewer):
     refresh_interval = param.Number(default=0, bounds=(0, None), doc="Seconds between live refreshes (0: off).")
     runs = param.DataFrame(default=None, allow_None=True, doc="All runs of the chosen experiments.")
     filtered = param.DataFrame(default=None, allow_None=True, doc="Runs matching the query.")
+    extra = param.Parameter(default=None, doc="A viewable shown between the runs table and the comparison "
+                            "tabs (the page puts the selected run's lineage there).")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -190,4 +192,4 @@ class ExperimentsDashboard(Viewer):
             pn.Row(query, refresh, export, report, sizing_mode="stretch_width"),
             self._query_error,
             pn.pane.Markdown(count, css_classes=["wb-run-count"]),
-            self.table, self.tabs, sizing_mode="stretch_width")
+            self.table, *([self.extra] if self.extra is not None else []), self.tabs, sizing_mode="stretch_width")

@@ -11,6 +11,7 @@ import param
 from panel.viewable import Viewer
 
 from workbench.analysis.lineage.versions import lower_is_better, run_points, shared_metrics
+from workbench.errors import ConfigError
 from workbench.sources.lineage import LineageSource, Link
 from workbench.views.alert import error_alert, info_alert
 from workbench.views.lineage.graph import LineageGraph
@@ -25,10 +26,12 @@ class RunLineagePanel(Viewer):
     source = param.ClassSelector(class_=LineageSource, doc="Where links are resolved.")
     run_id = param.String(default="", doc="The run shown (empty: none).")
     followed = param.ClassSelector(class_=Link, allow_None=True, doc="The last link followed (watch it).")
+    blocked = param.String(default="", doc="Why no link can be followed here (shown on the disabled buttons).")
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.graph = LineageGraph()
+        self.graph = LineageGraph(blocked=self.blocked)
+        self.param.watch(lambda event: setattr(self.graph, "blocked", event.new), "blocked")
         self.graph.param.watch(lambda event: setattr(self, "followed", event.new), "followed")
         self._layout = pn.Column(self.graph, sizing_mode="stretch_width", css_classes=["wb-run-lineage"])
         self._load()
@@ -72,6 +75,9 @@ class VersionsPanel(Viewer):
             runs = self.source.runs()
             history = self.source.versions(self.path or None)
             md5s = self.source.run_data_md5(self.path or None)
+        except ConfigError as error:  # a store is not configured: a notice, the page works without it
+            self._layout[:] = [info_alert(f"{error.message} ({error.hint})")]
+            return
         except Exception as error:  # noqa: BLE001 - shown as an alert
             self._layout[:] = [error_alert(error, context="data versions")]
             return
