@@ -24,6 +24,7 @@ from typing import Any
 
 import param
 
+from workbench.access import AccessPolicy, Scope
 from workbench.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -65,6 +66,14 @@ class WorkbenchConfig(param.Parameterized):
         default=None, allow_None=True,
         doc="Data to explain the model on (CSV/Parquet path); defaults to what the model's run stored.",
     )
+    dask_scheduler = param.String(
+        default=None, allow_None=True,
+        doc="Explain on a Dask cluster: a scheduler address (tcp://host:8786), or \"local\" for a LocalCluster "
+            "on this machine; unset: worker processes on this machine.",
+    )
+    dvc_remote_timeout = param.Number(default=None, allow_None=True, bounds=(0, None), inclusive_bounds=(False, True),
+                                      doc="Seconds to wait for a DVC remote before saying it does not answer "
+                                          "(unset: 15).")
     cache_dir = param.String(default=str(default_cache_dir()), doc="Folder for the workbench's own caches.")
     read_only = param.Boolean(default=True, doc="Open every store read-only at the connection level.")
     trusted = param.Boolean(
@@ -73,6 +82,10 @@ class WorkbenchConfig(param.Parameterized):
     )
     refresh_interval = param.Number(default=0, bounds=(0, None), doc="Seconds between live refreshes (0: off).")
     title = param.String(default="MLOps Workbench", doc="Title of the served app.")
+    access = param.Dict(default=None, allow_None=True,
+                        doc="Per-user access rules: the [access] table of workbench.toml (see workbench/access.py).")
+    scope = param.ClassSelector(class_=Scope, default=None, allow_None=True,
+                                doc="What this session may see (set per signed-in user from `access`; None: all).")
 
     source = param.String(default="defaults", doc="Where the settings came from, for messages.")
 
@@ -115,14 +128,19 @@ class WorkbenchConfig(param.Parameterized):
         values.update(_resolve_paths(given, Path.cwd()))
         if given:
             sources.append("arguments")
-        return cls(**values, source=" < ".join(sources) or "defaults")
+        source = " < ".join(sources) or "defaults"
+        try:
+            return cls(**values, source=source)
+        except (ValueError, TypeError) as error:  # param's bounds and type checks
+            raise ConfigError(f"Invalid setting: {error}".replace("WorkbenchConfig.", ""),
+                              f"fix the value (settings from {source})") from None
 
     def to_toml(self) -> str:
         """The settings that differ from the defaults, as a workbench.toml text."""
         lines = []
         for name in self.setting_names():
             value = getattr(self, name)
-            if value == self.param[name].default or value is None:
+            if value == self.param[name].default or value is None or name in ("access", "scope"):
                 continue
             lines.append(f"{name} = {_toml_value(value)}")
         return "\n".join(lines) + "\n"
@@ -188,6 +206,13 @@ _BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, 
 def _coerce(name: str, value: Any, origin: str) -> Any:
     parameter = WorkbenchConfig.param[name]
     try:
+        if name == "scope":  # derived per user, never configured
+            raise TypeError
+        if isinstance(parameter, param.Dict):
+            if not isinstance(value, dict):
+                raise TypeError
+            AccessPolicy.from_table(value, origin=origin)  # clear errors for bad rules, at load time
+            return value
         if isinstance(parameter, param.Boolean):
             if isinstance(value, bool):
                 return value

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import panel as pn
 
+from workbench.access import AccessPolicy, narrow
 from workbench.access_log import log_request
 from workbench.apps.main import PAGES, served_app
 from workbench.auth import HashedAuthProvider
@@ -23,6 +24,7 @@ from workbench.server_limits import (
     limited,
     stop_gracefully_on_signals,
 )
+from workbench.session_memory import release_after_session
 from workbench.users import load_users
 
 log = logging.getLogger(__name__)
@@ -88,21 +90,38 @@ def ensure_port_free(address: str, port: int) -> None:
                               f"pass --port with a free port (e.g. --port {port + 1}) or stop the other server") from None
 
 
-def session_factory(config: WorkbenchConfig, page: str | None = None) -> Callable[[], object]:
-    """A function Panel calls once per browser session (a plain function: Panel does not call partials)."""
+def session_factory(config: WorkbenchConfig, page: str | None = None,
+                    users_file: str | None = None) -> Callable[[], object]:
+    """A function Panel calls once per browser session (a plain function: Panel does not call partials).
+    With ``[access]`` rules, each session gets the config narrowed to its signed-in user."""
+    policy = AccessPolicy.from_table(config.access)
 
     def new_session() -> object:
-        return served_app(config, page)
+        pn.state.on_session_destroyed(release_after_session)  # RSS back near baseline once sessions close
+        return served_app(session_config(config, policy, users_file), page)
 
     return new_session
 
 
-def app_routes(config: WorkbenchConfig, limiter: SessionLimiter | None = None) -> dict[str, Callable[[], object]]:
+def session_config(config: WorkbenchConfig, policy: AccessPolicy | None, users_file: str | None) -> WorkbenchConfig:
+    """``config`` narrowed to what the session's user may see (their groups from the users file count)."""
+    if policy is None:
+        return config
+    user = pn.state.user
+    groups: list[str] = []
+    if user and users_file:
+        account = load_users(Path(users_file)).get(user)
+        groups = account.groups if account is not None else []
+    return narrow(config, policy, user, groups)
+
+
+def app_routes(config: WorkbenchConfig, limiter: SessionLimiter | None = None,
+               users_file: str | None = None) -> dict[str, Callable[[], object]]:
     """URL path → session factory: the whole workbench at / and each page on its own path; with a
     ``limiter``, sessions beyond its limit get a "busy" page."""
-    routes = {"/": session_factory(config)}
+    routes = {"/": session_factory(config, users_file=users_file)}
     for key in PAGES:
-        routes[f"/{key}"] = session_factory(config, key)
+        routes[f"/{key}"] = session_factory(config, key, users_file=users_file)
     if limiter is not None:
         routes = {path: limited(factory, limiter) for path, factory in routes.items()}
     return routes
@@ -119,13 +138,16 @@ def websocket_origins(options: ServeOptions) -> list[str]:
 def serve(config: WorkbenchConfig, options: ServeOptions, start: bool = True, threaded: bool = False):
     """Serve the workbench; blocks until stopped unless ``threaded``."""
     options.validate()
+    if config.access is not None and not options.users_file:
+        raise ConfigError("workbench.toml has [access] rules, but nobody signs in: every visitor would see nothing.",
+                          "serve with --users FILE and --cookie-secret (or remove the [access] table)")
     kwargs: dict[str, object] = {}
     if options.users_file:
         kwargs.update(auth_provider=HashedAuthProvider(Path(options.users_file)), cookie_secret=options.cookie_secret)
     log.info("Serving the workbench on http://%s:%s", options.address, options.port)
     blocking = start and not threaded
     server = pn.serve(
-        app_routes(config, SessionLimiter(options.max_sessions)), port=options.port, address=options.address,
+        app_routes(config, SessionLimiter(options.max_sessions), options.users_file), port=options.port, address=options.address,
         show=options.show, start=start and threaded, threaded=threaded, title=config.title,
         websocket_origin=websocket_origins(options), num_procs=options.num_procs, admin=False,
         extra_patterns=[(r"/health", HealthHandler)], log_function=log_request, **kwargs,

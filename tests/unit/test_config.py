@@ -108,3 +108,10 @@ def test_relative_arguments_resolve_against_the_working_directory(tmp_path: Path
     config = WorkbenchConfig.load(env={}, tracking_uri="sqlite:///runs.db", dvc_repo="repo")
     assert config.tracking_uri == f"sqlite:///{tmp_path.resolve() / 'runs.db'}"
     assert config.dvc_repo == str(tmp_path.resolve() / "repo")
+
+
+@pytest.mark.parametrize(("name", "value"), [("REFRESH_INTERVAL", "-1"), ("DVC_REMOTE_TIMEOUT", "0")])
+def test_out_of_range_numbers_are_config_errors(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        WorkbenchConfig.load(env={f"WORKBENCH_{name}": value})
+    assert name.lower() in caught.value.message and "environment" in caught.value.hint

@@ -8,10 +8,12 @@ import pandas as pd
 import panel as pn
 import param
 
+from workbench.access import allowed
 from workbench.analysis.data_versions.compare import compare_tables
 from workbench.analysis.data_versions.diff import file_diff, guess_key
 from workbench.analysis.data_versions.quality import quality_checks, quality_trend
 from workbench.apps.base import PanelPage
+from workbench.apps.lineage_wiring import version_runs_section
 from workbench.sources.dvc import DvcSource
 from workbench.sources.dvc_read import file_format, is_table
 from workbench.views.alert import error_alert, info_alert
@@ -19,6 +21,7 @@ from workbench.views.data_versions.compare import CompareView
 from workbench.views.data_versions.pipeline import outputs_items, params_items, status_items
 from workbench.views.data_versions.preview import PreviewView
 from workbench.views.data_versions.quality import QualityView
+from workbench.views.data_versions.report import data_versions_report
 from workbench.views.data_versions.version_list import VersionList
 from workbench.views.widgets import text_table
 
@@ -27,13 +30,14 @@ TREND_VERSIONS = 20
 AUTO_KEY, NO_KEY = "(auto)", "(whole row)"
 NO_VERSIONS = "'{}' has no committed version yet: commit its .dvc file (or dvc.lock) to git."
 URL_STATE = {"dataset": "dv_dataset", "version": "dv_version", "before": "dv_before", "after": "dv_after",
-             "view": "dv_view"}
+             "key": "dv_key", "view": "dv_view"}
 
 
 class DataVersionsPage(PanelPage):
     """Browse, preview, compare and check the versions of the DVC-tracked data in ``config.dvc_repo``."""
 
     title = "Data versions"
+    report_filename = "data-versions.html"
 
     dataset = param.String(default=None, allow_None=True, doc="The dataset shown (path inside the repo).")
     version = param.String(default=None, allow_None=True, doc="Commit of the version previewed and checked.")
@@ -41,14 +45,21 @@ class DataVersionsPage(PanelPage):
     after = param.String(default=None, allow_None=True, doc="Commit of the newer version compared.")
     key = param.String(default=AUTO_KEY, doc="Key column matching rows in a diff ('(whole row)': hashing).")
     view = param.Selector(objects=VIEWS, default="versions", doc="The sub-tab shown.")
+    remote_timeout = param.Number(default=None, allow_None=True, bounds=(0, None), inclusive_bounds=(False, True),
+                                  doc="Seconds to wait for the DVC remote (None: the config's dvc_remote_timeout).")
 
     def __init__(self, **params):
         super().__init__(**params)
         if pn.state.location is not None and pn.state.curdoc is not None and hasattr(self, "_fresh"):
-            pn.state.location.sync(self, URL_STATE)
+            self._restoring = True  # a link's revisions and key survive its dataset being loaded
+            try:
+                pn.state.location.sync(self, URL_STATE)
+            finally:
+                self._restoring = False
 
     def _build(self) -> pn.viewable.Viewable:
-        self.source = DvcSource(self.config.dvc_repo)
+        self.source = DvcSource(self.config.dvc_repo, remote_timeout=self.remote_timeout
+                                or self.config.dvc_remote_timeout, allowed_datasets=allowed(self.config, "datasets"))
         self.dataset = self.source.default_dataset(self.dataset or self.config.dvc_path)
         self.history = self._history()
         self.versions = VersionList(history=self.history)
@@ -103,7 +114,16 @@ class DataVersionsPage(PanelPage):
         self._fresh: set[str] = set()
         self._show_preview()
         self._refresh_view()
-        return pn.Column(header, self._chooser, self._status, self._tabs, sizing_mode="stretch_width")
+        return pn.Column(header, self._chooser, self._status, self._tabs, version_runs_section(self),
+                         sizing_mode="stretch_width")
+
+    def report_html(self) -> str:
+        """The version history and the sub-view shown (preview, comparison or quality) as static HTML."""
+        self._refresh_view()  # the shown sub-view is computed (it is, unless its inputs just changed)
+        return data_versions_report(
+            str(self.source.root), self.dataset or "", self.history, self.view, preview=self.preview.preview,
+            comparison=self.compare_view.comparison, compare_title=self.compare_view.title,
+            checks=self.quality_view.checks, trend=self.quality_view.trend, quality_title=self.quality_view.title)
 
     # -- data --------------------------------------------------------------------------------------
     def _history(self) -> pd.DataFrame:
@@ -123,14 +143,20 @@ class DataVersionsPage(PanelPage):
     def _reset_revisions(self) -> None:
         labels = self._labels()
         commits = list(labels.values())
+        linked = {name: getattr(self, name) for name in ("version", "before", "after")}
         for widget in (self._before_select, self._after_select, self._version_select):
             widget.options = labels
         self.version = commits[0] if commits else None
         self.after = commits[0] if commits else None
         self.before = commits[1] if len(commits) > 1 else self.after
+        if getattr(self, "_restoring", False):  # opened from a link: keep its revisions that exist here
+            self.param.update({name: value for name, value in linked.items() if value in commits})
+        else:
+            self.key = AUTO_KEY
         self._version_select.value, self._after_select.value = self.version, self.after
         self._before_select.value = self.before
-        self._key_select.value = self.key = AUTO_KEY
+        if self.key in self._key_select.options:
+            self._key_select.value = self.key
 
     # -- reactions ---------------------------------------------------------------------------------
     @param.depends("dataset", watch=True)
@@ -171,6 +197,9 @@ class DataVersionsPage(PanelPage):
     @param.depends("before", "after", "key", watch=True)
     def _on_pair(self) -> None:
         if hasattr(self, "_fresh"):
+            for widget, value in ((self._before_select, self.before), (self._after_select, self.after)):
+                if isinstance(widget.options, dict) and value in widget.options.values():  # set from a link
+                    widget.value = value
             self._fresh.discard("compare")
             self._refresh_view()
 
@@ -268,6 +297,8 @@ class DataVersionsPage(PanelPage):
             return
         columns = [AUTO_KEY, NO_KEY, *[c for c in map(str, new.columns) if c in set(map(str, old.columns))]]
         self._key_select.options = columns
+        if self.key in columns:
+            self._key_select.value = self.key
         self.compare_view.param.update(comparison=comparison, title=title)
 
     def _show_quality(self) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import io
 import os
 import threading
 from dataclasses import replace
@@ -22,9 +21,12 @@ import panel as pn
 import param
 
 from workbench.apps.base import PanelPage
+from workbench.apps.lineage_wiring import explain_header
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.sources.explanations import Explanation, read_stored_explanation
+from workbench.sources.explanations_dask import LOCAL, PartitionedJob, is_dask_frame
 from workbench.sources.explanations_job import LiveExplanation
+from workbench.sources.mlflow import ensure_model_allowed
 from workbench.views.alert import error_alert
 from workbench.views.explain.beeswarm import BeeswarmChart
 from workbench.views.explain.dependence import DependencePlot
@@ -44,9 +46,11 @@ class ExplainPage(PanelPage):
     """Global importance first; the explanation grows in place while the rest is computed."""
 
     title = "Explain"
+    report_filename = "explanation.html"
 
     model = param.Parameter(default=None, doc="A fitted estimator to explain live (notebook API).")
-    X = param.DataFrame(default=None, allow_None=True, doc="Rows to explain the model on.")
+    X = param.Parameter(default=None, doc="Rows to explain the model on: a pandas DataFrame, or a Dask DataFrame "
+                                          "(larger than memory: explained partition by partition on dask_scheduler).")
     y = param.Parameter(default=None, doc="True targets of X (optional; enables performance views).")
     compare_model = param.Parameter(default=None, doc="A second fitted model to diff against (notebook API).")
     compare_uri = param.String(default="", doc="A second run (runs:/ or models:/) whose stored explanation to diff.")
@@ -76,9 +80,14 @@ class ExplainPage(PanelPage):
         if self.model is not None:
             if self.X is None:
                 raise ConfigError("wb.explain needs the rows to explain: X is missing.", "call wb.explain(model, X, y)")
-            self._start_live(self.model, self.X, self.y, target="" if self.y is None else str(self.y.name or ""))
+            target = "" if getattr(self.y, "name", None) is None else str(self.y.name)
+            if is_dask_frame(self.X):
+                self._start_partitioned(target)
+            else:
+                self._start_live(self.model, self.X, self.y, target=target)
             self.explain_comparison()
         elif self.config.model:
+            ensure_model_allowed(self.config, self.config.model)  # per-user access (workbench/access.py)
             if self.config.trusted:
                 self._start_trusted()
             else:
@@ -87,7 +96,11 @@ class ExplainPage(PanelPage):
                 self._set_progress(self.explanation)
         else:
             raise ConfigError("No model to explain is configured.", NO_MODEL_HINT)
-        return self._layout_for()
+        layout = self._layout_for()
+        lineage = explain_header(self)  # the run and data version explained (issue 10)
+        if lineage is not None:
+            layout.insert(0, lineage)
+        return layout
 
     def _start_trusted(self) -> None:
         from workbench.sources.models import load_explain_data, load_model
@@ -120,9 +133,19 @@ class ExplainPage(PanelPage):
         return True
 
     def _start_live(self, model, X: pd.DataFrame, y, target: str) -> None:
-        self.job = LiveExplanation(model, X, y=y, cache_dir=self.config.cache_dir or None, first_rows=self.first_rows,
-                                   budget_seconds=self.budget_seconds, on_update=self._on_update, target=target,
-                                   dask_scheduler=self.dask_scheduler)
+        self._run_job(LiveExplanation(model, X, y=y, cache_dir=self.config.cache_dir or None, first_rows=self.first_rows,
+                                      budget_seconds=self.budget_seconds, on_update=self._on_update, target=target,
+                                      dask_scheduler=self.dask_scheduler or self.config.dask_scheduler))
+
+    def _start_partitioned(self, target: str) -> None:
+        """A Dask DataFrame: its first rows at once, then every partition on the cluster ("local" when none
+        is configured); the views show a sample, the importance covers every row."""
+        self._run_job(PartitionedJob(self.model, self.X, self.dask_scheduler or self.config.dask_scheduler or LOCAL,
+                                     y=self.y, target=target, first_rows=self.first_rows, on_update=self._on_update))
+
+    def _run_job(self, job) -> None:
+        """Show the job's first explanation; the rest comes through ``_on_update``."""
+        self.job = job
         served = self._doc is not None and self._doc.session_context is not None
         self.first_shown = self.job.start(background=not served)
         if served:  # the rest starts once the first screen is in the browser
@@ -131,10 +154,8 @@ class ExplainPage(PanelPage):
         self._set_progress(self.explanation)
 
     def _layout_for(self) -> pn.viewable.Viewable:
-        header = pn.Row(
+        header = pn.Row(  # the report is exported from the page's share toolbar (apps/base.py)
             pn.pane.Markdown(self._header, sizing_mode="stretch_width", css_classes=["wb-explain-header"]),
-            pn.widgets.FileDownload(callback=self._export_file, filename="explanation.html", button_type="light",
-                                    label="Export report (HTML)", width=200, css_classes=["wb-explain-export"]),
             sizing_mode="stretch_width",
         )
         progress = pn.Row(
@@ -165,17 +186,19 @@ class ExplainPage(PanelPage):
         self.fairness = FairnessView(explanation=ref)
         self.diff = DiffView(explanation=ref, other=self.param.other)
         self.dependence.param.watch(lambda event: setattr(self.waterfall, "row", event.new), "selected_row")
+        self.beeswarm.param.watch(lambda event: setattr(self.waterfall, "row", event.new), "selected_row")
         compare = pn.widgets.TextInput.from_param(self.param.compare_uri, name="Compare with run (runs:/<id>/model)",
                                                   width=420)
         self._diff_error = pn.Column()
         prediction = pn.Column(self.waterfall, pn.pane.Markdown("#### What if…"), self.whatif,
                                sizing_mode="stretch_width")
-        return pn.Tabs(
+        self._tabs = pn.Tabs(
             ("Importance", self.importance), ("Beeswarm", self.beeswarm), ("Dependence", self.dependence),
             ("Prediction", prediction), ("Performance", self.performance), ("Cohorts", self.cohorts),
             ("Fairness", self.fairness), ("Diff", pn.Column(compare, self._diff_error, self.diff)),
             dynamic=True, sizing_mode="stretch_width", css_classes=["wb-explain-tabs"],
         )
+        return self._tabs
 
     def _row_explainer(self):
         """Explains edited rows for what-if (only with the model itself: notebook or trusted mode)."""
@@ -197,6 +220,7 @@ class ExplainPage(PanelPage):
             self.other = None
             return
         try:
+            ensure_model_allowed(self.config, self.compare_uri.strip())
             self.other = read_stored_explanation(self.config.tracking_uri, self.compare_uri.strip())
         except WorkbenchError as error:
             self.other = None
@@ -257,8 +281,14 @@ class ExplainPage(PanelPage):
             raise ConfigError("There is no explanation to export yet.", "wait until the page shows one")
         return report_html(self.explanation, title=f"{self.config.title} · explanation")
 
-    def _export_file(self) -> io.BytesIO:
-        return io.BytesIO(self.export_html().encode("utf-8"))
+    def report_html(self) -> str:
+        """The share toolbar's report: the current explanation (see ``export_html``)."""
+        return self.export_html()
+
+    def url_state(self) -> list:
+        """The sub-view, the row explained (waterfall, what-if) and the dependence feature, in the URL."""
+        return [(self._tabs, {"active": "explain_view"}), (self.waterfall, {"row": "explain_row"}),
+                (self.dependence, {"feature": "explain_feature", "colour_by": "explain_colour"})]
 
     # -- progress -----------------------------------------------------------------------------------
     def _set_progress(self, explanation: Explanation | None) -> None:

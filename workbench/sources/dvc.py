@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import posixpath
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +40,7 @@ HISTORY_COLUMNS = ["commit", "short", "tags", "refs", "date", "author", "email",
                    "md5", "size", "nfiles", "rows", "columns", "source", "hash_name"]
 MAX_DIFF_BYTES = 2_000_000_000
 TABLE_CACHE_SIZE = 4
+READ_CHUNK = 8 << 20
 _FIELD, _RECORD = "\x1f", "\x1e"
 _LOG_FORMAT = _RECORD + _FIELD.join(["%H", "%h", "%an", "%ae", "%aI", "%s", "%D"])
 
@@ -46,14 +48,20 @@ _LOG_FORMAT = _RECORD + _FIELD.join(["%H", "%h", "%an", "%ae", "%aI", "%s", "%D"
 class DvcSource:
     """Read-only access to a git repository with DVC initialised.
 
-    ``repo`` is the DVC root (the folder holding ``.dvc/``) or any folder inside it.
+    ``repo`` is the DVC root (the folder holding ``.dvc/``) or any folder inside it; ``timeout``
+    bounds git calls, ``remote_timeout`` each call to the DVC remote (None: ``$WORKBENCH_DVC_REMOTE_TIMEOUT``
+    or 15 s).
     """
 
-    def __init__(self, repo: str | os.PathLike[str] | None, timeout: float = 20.0) -> None:
+    def __init__(self, repo: str | os.PathLike[str] | None, timeout: float = 20.0,
+                 remote_timeout: float | None = None, allowed_datasets: Collection[str] | None = None) -> None:
         self.root, self.git_root = _locate(repo, timeout)
+        # per-user access: outputs outside this set are never listed, read or diffed (None: all)
+        self.allowed_datasets = None if allowed_datasets is None else frozenset(allowed_datasets)
         self.git = Git(self.git_root, timeout=timeout)  # pathspecs are relative to the top level
         prefix = self.root.relative_to(self.git_root).as_posix()
         self.prefix = "" if prefix == "." else prefix + "/"
+        self.remote_timeout = remote_timeout
         self._store: ObjectStore | None = None
         self._tables: dict[tuple[str, str], pd.DataFrame] = {}
 
@@ -72,6 +80,9 @@ class DvcSource:
     def default_dataset(self, preferred: str | None = None) -> str:
         """``preferred`` when tracked (else ``NotFound``), otherwise the first tracked output."""
         names = self.datasets()
+        if not names and self.allowed_datasets is not None:
+            raise NotFound("Your account may see no dataset of this repository.",
+                           "ask the workbench's administrator to add you to an [access.allow] rule with datasets")
         if not names:
             raise NotFound(f"No DVC-tracked data in '{self.root}'.",
                            "track a file with `dvc add <file>` (or a stage in dvc.yaml) and commit the .dvc file")
@@ -98,6 +109,8 @@ class DvcSource:
         for name, text in contents.items():
             if text is not None:
                 records += parse_metadata_file(text, name[len(self.prefix):])
+        if self.allowed_datasets is not None:
+            records = [record for record in records if record.path in self.allowed_datasets]
         return records
 
     # -- history ---------------------------------------------------------------------------------
@@ -170,7 +183,7 @@ class DvcSource:
     @property
     def store(self) -> ObjectStore:
         if self._store is None:
-            self._store = ObjectStore(self.root)
+            self._store = ObjectStore(self.root, timeout=self.remote_timeout)
         return self._store
 
     def version(self, path: str, rev: str | None) -> OutputRecord:
@@ -198,7 +211,7 @@ class DvcSource:
         return ObjectRef(match.iloc[0]["md5"], record.hash_name, f"'{path}/{member}' at {rev[:12] if rev else 'workspace'}")
 
     def availability(self, history: pd.DataFrame, check_remote: bool = True) -> list[str]:
-        """'cache', 'remote' or 'missing' for each version of a history frame (no data read)."""
+        """'cache', 'remote', 'missing' or 'unreachable' for each version of a history frame (no data read)."""
         return [self.store.where(ObjectRef(md5, name), check_remote) if isinstance(md5, str) else "missing"
                 for md5, name in zip(history["md5"], history["hash_name"], strict=True)]
 
@@ -242,17 +255,20 @@ class DvcSource:
         return cached.copy(deep=False)
 
     def _read_object(self, ref: ObjectRef, fmt: str, max_bytes: int) -> pd.DataFrame:
-        local = self.store.local_path(ref)
+        local = self.store.cached_path(ref)
+        found = None if local is not None else self.store.remote_path(ref)  # one lookup in the remote
+        if found is not None and found[0].is_local:
+            local = Path(found[1])
         if local is None:
-            size = self.store.size(ref)
-            if size is None:
+            if found is None:
                 raise NotFound(f"{ref.label} is neither in the DVC cache nor in the remote.",
                                "push it from a machine that has it (`dvc push`), or pick another version")
-            _check_size(ref, size, max_bytes)
-            with self.store.open(ref) as handle:
-                data = handle.read()
-            with tempfile.NamedTemporaryFile(suffix="." + fmt) as tmp:
-                tmp.write(data)
+            remote, path = found
+            _check_size(ref, remote.size(path), max_bytes)
+            with tempfile.NamedTemporaryFile(suffix="." + fmt) as tmp:  # outside the repo and its cache
+                with remote.open(path) as handle:
+                    while chunk := handle.read(READ_CHUNK):  # each chunk within the remote's deadline
+                        tmp.write(chunk)
                 tmp.flush()
                 return read_table(Path(tmp.name), fmt, ref.label)
         _check_size(ref, local.stat().st_size, max_bytes)

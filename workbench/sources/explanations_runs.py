@@ -111,11 +111,17 @@ def run_artifact_root(tracking_uri: str | None, ref: RunRef, timeout: float = 10
         from mlflow.exceptions import MlflowException
         from mlflow.tracking import MlflowClient
 
+        from workbench.sources.mlflow_rest import short_requests
+
         client = MlflowClient(tracking_uri=tracking_uri)
         try:
-            run_id = ref.run_id or client.get_model_version(ref.model_name, ref.model_version).run_id
-            return run_id, client.get_run(run_id).info.artifact_uri
+            with short_requests(timeout):  # no retries: a server that is down fails now, not after backoffs
+                run_id = ref.run_id or client.get_model_version(ref.model_name, ref.model_version).run_id
+                return run_id, client.get_run(run_id).info.artifact_uri
         except MlflowException as exc:
+            if "Connection" in exc.message or "Max retries" in exc.message:
+                raise SourceUnavailable(f"The tracking server {tracking_uri} does not answer.",
+                                        "start it (or check tracking_uri), then reopen this page") from exc
             raise NotFound(f"'{ref.describe()}' was not found in '{tracking_uri}': {exc.message}.",
                            "check the run id in the model setting") from exc
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import pandas as pd
 
+from workbench.access import allowed
 from workbench.config import WorkbenchConfig
 from workbench.errors import ConfigError, NotFound
 from workbench.sources.mlflow_artifacts import DEFAULT_CAP, ArtifactContent, ArtifactReader
@@ -80,8 +81,10 @@ class _Cached:
 class MlflowSource:
     """Read-only access to one MLflow tracking store, with an in-memory runs cache."""
 
-    def __init__(self, tracking_uri: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, tracking_uri: str, timeout: float = DEFAULT_TIMEOUT,
+                 allowed_experiments: Collection[str] | None = None) -> None:
         self.tracking_uri = tracking_uri
+        self.allowed_experiments = None if allowed_experiments is None else frozenset(allowed_experiments)
         self.timeout = timeout
         self._reader = open_reader(tracking_uri, timeout)
         self._cache: dict[tuple[str, ...], _Cached] = {}
@@ -92,19 +95,26 @@ class MlflowSource:
 
     @classmethod
     def from_config(cls, config: WorkbenchConfig) -> MlflowSource:
-        return cls(config.tracking_uri or "")
+        return cls(config.tracking_uri or "", allowed_experiments=allowed(config, "experiments"))
 
     def close(self) -> None:
         self._reader.close()
 
     # -- experiments ------------------------------------------------------------------------------
     def experiments(self) -> pd.DataFrame:
-        """Active experiments: experiment_id, name, artifact_location, lifecycle_stage."""
-        return self._reader.experiments()
+        """Active experiments: experiment_id, name, artifact_location, lifecycle_stage (only the allowed
+        ones under per-user access: every lookup below goes through this list)."""
+        frame = self._reader.experiments()
+        if self.allowed_experiments is not None:
+            frame = frame[frame["name"].isin(self.allowed_experiments)].reset_index(drop=True)
+        return frame
 
     def experiment_ids(self, names: Sequence[str] | None = None) -> list[str]:
         """Ids of the named experiments (all active ones when ``names`` is empty)."""
         experiments = self.experiments()
+        if experiments.empty and self.allowed_experiments is not None:
+            raise NotFound("Your account may see no experiment of this MLflow store.",
+                           "ask the workbench's administrator to add you to an [access.allow] rule")
         if experiments.empty:
             raise NotFound(f"The MLflow store '{self.tracking_uri}' has no experiments.",
                            "log runs with mlflow first, or point tracking_uri at the store that has them")
@@ -122,6 +132,11 @@ class MlflowSource:
     def runs(self, experiment_ids: Sequence[str] | None = None, refresh: bool = False) -> pd.DataFrame:
         """Tidy runs frame of the experiments (all when None); cached, ``refresh`` re-reads changes."""
         ids = list(experiment_ids) if experiment_ids else self.experiment_ids()
+        if self.allowed_experiments is not None:
+            permitted = set(self.experiments()["experiment_id"])
+            ids = [i for i in ids if i in permitted]
+            if not ids:
+                return empty_runs()
         key = tuple(sorted(ids))
         with self._lock:
             cached = self._cache.get(key)
@@ -184,6 +199,9 @@ class MlflowSource:
     # -- metric histories -------------------------------------------------------------------------
     def metric_history(self, run_ids: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
         """Long frame (run_id, key, step, timestamp, value) for the given runs and metric keys; cached."""
+        if self.allowed_experiments is not None:
+            permitted = set(self.runs()["run_id"])
+            run_ids = [run_id for run_id in run_ids if run_id in permitted]
         with self._lock:
             wanted = [(r, k) for r in run_ids for k in keys]
             missing = [pair for pair in wanted if pair not in self._histories]
@@ -206,6 +224,25 @@ class MlflowSource:
     def _forget_history(self, run_id: str) -> None:
         for pair in [pair for pair in self._histories if pair[0] == run_id]:
             del self._histories[pair]
+
+
+def ensure_model_allowed(config: WorkbenchConfig, model_uri: str) -> None:
+    """Under per-user access, refuse a model whose run is outside the user's experiments (NotFound)."""
+    if allowed(config, "experiments") is None or not (model_uri or "").strip():
+        return
+    from workbench.sources.explanations_runs import parse_model_uri
+
+    ref = parse_model_uri(model_uri)
+    source = MlflowSource.from_config(config)
+    try:
+        permitted = ref.run_id is not None and ref.run_id in set(source.runs()["run_id"])
+    except NotFound:
+        permitted = False
+    finally:
+        source.close()
+    if not permitted:
+        raise NotFound(f"The model '{model_uri}' is not among the runs your account may see.",
+                       "open a run of your experiments (Experiments tab), or ask for access to its experiment")
 
 
 def _stale_mask(infos: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Series:
