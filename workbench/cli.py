@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +51,13 @@ def server_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Extra host:port allowed to open websockets (e.g. behind a reverse proxy)."),
         click.option("--max-sessions", type=int, default=100, show_default=True,
                      help="Open browser sessions served at once; more get a 'busy' page."),
+        click.option("--oauth-provider", default=None,
+                     help="Sign in through OAuth/OIDC: generic, github, google, gitlab, azure, okta, auth0, ... "
+                          "(overrides [auth] provider in workbench.toml)."),
+        click.option("--oauth-key", default=None, help="OAuth client id (overrides [auth] key)."),
+        click.option("--oauth-secret", envvar="WORKBENCH_OAUTH_SECRET", default=None,
+                     help="OAuth client secret (better: the WORKBENCH_OAUTH_SECRET environment variable)."),
+        click.option("--oauth-redirect-uri", default=None, help="Public URL of /login (overrides [auth] redirect_uri)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -106,9 +114,10 @@ def serve(config_file: Path | None, show: bool, port: int, address: str, users_f
     overrides["experiments"] = list(experiments) or None
     if overrides.get("dvc_repo"):
         overrides["dvc_repo"] = str(Path(overrides["dvc_repo"]).expanduser().resolve())
+    oauth = {name: overrides.pop(name) for name in list(overrides) if name.startswith("oauth_")}
     _serve(config_file=config_file, show=show, overrides=overrides, port=port, address=address,
            users_file=users_file, cookie_secret=cookie_secret, allow_websocket_origin=allow_websocket_origin,
-           max_sessions=max_sessions)
+           max_sessions=max_sessions, **oauth)
 
 
 @main.group()
@@ -167,8 +176,9 @@ def check(config_file: Path | None) -> None:
 
 def _serve(config_file: Path | None, show: bool, overrides: dict[str, Any], port: int, address: str,
            users_file: str | None, cookie_secret: str | None, allow_websocket_origin: tuple[str, ...],
-           max_sessions: int = 100) -> None:
+           max_sessions: int = 100, **oauth_flags: str | None) -> None:
     from workbench.config import WorkbenchConfig
+    from workbench.oauth import OAuthOptions
     from workbench.preflight import check_config
     from workbench.serve import ServeOptions, serve
 
@@ -181,7 +191,10 @@ def _serve(config_file: Path | None, show: bool, overrides: dict[str, Any], port
         sys.exit(EXIT_USAGE)
     options = ServeOptions(port=port, address=address, show=show, users_file=users_file,
                            cookie_secret=cookie_secret, allow_websocket_origin=list(allow_websocket_origin),
-                           max_sessions=max_sessions)
+                           max_sessions=max_sessions,
+                           oauth=OAuthOptions.from_settings(config.auth, {name.removeprefix("oauth_"): value
+                                                                          for name, value in oauth_flags.items()},
+                                                            os.environ))
     options.validate()
     click.echo(f"Serving the workbench at http://{address}:{port}/  (Ctrl+C to stop)")
     serve(config, options)

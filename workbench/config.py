@@ -82,6 +82,8 @@ class WorkbenchConfig(param.Parameterized):
     )
     refresh_interval = param.Number(default=0, bounds=(0, None), doc="Seconds between live refreshes (0: off).")
     title = param.String(default="MLOps Workbench", doc="Title of the served app.")
+    auth = param.Dict(default=None, allow_None=True,
+                      doc="OAuth/OIDC sign-in for `workbench serve`: the [auth] table (see workbench/oauth.py).")
     access = param.Dict(default=None, allow_None=True,
                         doc="Per-user access rules: the [access] table of workbench.toml (see workbench/access.py).")
     scope = param.ClassSelector(class_=Scope, default=None, allow_None=True,
@@ -140,7 +142,7 @@ class WorkbenchConfig(param.Parameterized):
         lines = []
         for name in self.setting_names():
             value = getattr(self, name)
-            if value == self.param[name].default or value is None or name in ("access", "scope"):
+            if value == self.param[name].default or value is None or name in ("access", "scope", "auth"):
                 continue
             lines.append(f"{name} = {_toml_value(value)}")
         return "\n".join(lines) + "\n"
@@ -211,7 +213,8 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         if isinstance(parameter, param.Dict):
             if not isinstance(value, dict):
                 raise TypeError
-            AccessPolicy.from_table(value, origin=origin)  # clear errors for bad rules, at load time
+            if name == "access":
+                AccessPolicy.from_table(value, origin=origin)  # clear errors for bad rules, at load time
             return value
         if isinstance(parameter, param.Boolean):
             if isinstance(value, bool):

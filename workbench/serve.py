@@ -18,6 +18,7 @@ from workbench.auth import HashedAuthProvider
 from workbench.config import WorkbenchConfig
 from workbench.errors import ConfigError
 from workbench.health import HealthHandler
+from workbench.oauth import OAuthOptions
 from workbench.server_limits import (
     DEFAULT_MAX_SESSIONS,
     SessionLimiter,
@@ -43,17 +44,27 @@ class ServeOptions:
     allow_websocket_origin: list[str] = field(default_factory=list)
     num_procs: int = 1
     max_sessions: int = DEFAULT_MAX_SESSIONS
+    oauth: OAuthOptions | None = None
 
     def validate(self) -> None:
         """Refuse unsafe or impossible settings with a clear message."""
         if not 0 < self.port < 65536:
             raise ConfigError(f"Port {self.port} is not a valid TCP port.", "pass --port with a number from 1 to 65535")
-        if not is_loopback(self.address) and not self.users_file:
+        if not is_loopback(self.address) and not self.users_file and self.oauth is None:
             raise ConfigError(
                 f"Refusing to serve on {self.address} without authentication: anyone on the network could read "
                 "your runs, studies and data.",
-                "pass --users FILE (made with `workbench users add`) and --cookie-secret, or serve on 127.0.0.1",
+                "pass --users FILE (made with `workbench users add`) and --cookie-secret, configure OAuth "
+                "([auth] in workbench.toml), or serve on 127.0.0.1",
             )
+        if self.users_file and self.oauth is not None:
+            raise ConfigError("Both a users file and OAuth sign-in are configured.",
+                              "choose one: drop --users, or remove the [auth] table / --oauth-provider")
+        if self.oauth is not None:
+            self.oauth.validate()
+            if not self.cookie_secret or len(self.cookie_secret) < MIN_COOKIE_SECRET:
+                raise ConfigError("OAuth sign-in needs a cookie secret of at least 32 characters to sign sessions.",
+                                  "pass --cookie-secret (or WORKBENCH_COOKIE_SECRET) from `openssl rand -hex 32`")
         if self.users_file:
             if not self.cookie_secret or len(self.cookie_secret) < MIN_COOKIE_SECRET:
                 raise ConfigError("Sign-in needs a cookie secret of at least 32 characters to sign sessions.",
@@ -138,12 +149,14 @@ def websocket_origins(options: ServeOptions) -> list[str]:
 def serve(config: WorkbenchConfig, options: ServeOptions, start: bool = True, threaded: bool = False):
     """Serve the workbench; blocks until stopped unless ``threaded``."""
     options.validate()
-    if config.access is not None and not options.users_file:
+    if config.access is not None and not options.users_file and options.oauth is None:
         raise ConfigError("workbench.toml has [access] rules, but nobody signs in: every visitor would see nothing.",
-                          "serve with --users FILE and --cookie-secret (or remove the [access] table)")
+                          "serve with --users FILE and --cookie-secret, or OAuth ([auth]), or remove the [access] table")
     kwargs: dict[str, object] = {}
     if options.users_file:
         kwargs.update(auth_provider=HashedAuthProvider(Path(options.users_file)), cookie_secret=options.cookie_secret)
+    if options.oauth is not None:
+        kwargs.update(options.oauth.serve_kwargs(), cookie_secret=options.cookie_secret)
     log.info("Serving the workbench on http://%s:%s", options.address, options.port)
     blocking = start and not threaded
     server = pn.serve(
