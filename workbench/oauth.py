@@ -45,7 +45,7 @@ class OAuthOptions:
     def from_settings(cls, table: Mapping[str, Any] | None, flags: Mapping[str, Any],
                       env: Mapping[str, str]) -> OAuthOptions | None:
         """``[auth]`` values overridden by flags (None = not given); the secret also from the environment."""
-        values = {key: value for key, value in dict(table or {}).items()}
+        values = dict(table or {})
         unknown = set(values) - {f.name for f in fields(cls)} - {"secret"}
         if unknown:
             raise ConfigError(f"Unknown key(s) in [auth]: {', '.join(sorted(unknown))}.",
@@ -56,7 +56,7 @@ class OAuthOptions:
         values.update({key: value for key, value in flags.items() if value is not None})
         values.setdefault("secret", env.get(SECRET_ENV))
         if not values.get("provider"):
-            if len(values) > 1 and any(v for k, v in values.items() if k != "secret"):
+            if any(value for key, value in values.items() if key != "secret"):
                 raise ConfigError("OAuth settings are given without a provider.",
                                   f"set provider in [auth] (or --oauth-provider): one of {', '.join(PROVIDERS)}")
             return None

@@ -62,13 +62,10 @@ class ServeOptions:
                               "choose one: drop --users, or remove the [auth] table / --oauth-provider")
         if self.oauth is not None:
             self.oauth.validate()
-            if not self.cookie_secret or len(self.cookie_secret) < MIN_COOKIE_SECRET:
-                raise ConfigError("OAuth sign-in needs a cookie secret of at least 32 characters to sign sessions.",
-                                  "pass --cookie-secret (or WORKBENCH_COOKIE_SECRET) from `openssl rand -hex 32`")
+        if (self.users_file or self.oauth is not None) and len(self.cookie_secret or "") < MIN_COOKIE_SECRET:
+            raise ConfigError("Sign-in needs a cookie secret of at least 32 characters to sign sessions.",
+                              "pass --cookie-secret (or WORKBENCH_COOKIE_SECRET) from `openssl rand -hex 32`")
         if self.users_file:
-            if not self.cookie_secret or len(self.cookie_secret) < MIN_COOKIE_SECRET:
-                raise ConfigError("Sign-in needs a cookie secret of at least 32 characters to sign sessions.",
-                                  "pass --cookie-secret (or WORKBENCH_COOKIE_SECRET) from `openssl rand -hex 32`")
             load_users(Path(self.users_file))
         if self.max_sessions < 1:
             raise ConfigError(f"--max-sessions {self.max_sessions} would refuse every visitor.",
