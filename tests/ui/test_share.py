@@ -113,6 +113,24 @@ def test_reopened_link_restores_inner_choices(workbench_url, page):
     other.close()
 
 
+def test_link_to_a_plot_the_study_lacks_says_so(workbench_url, page):
+    """?tuning_plot= naming no plot of the study: the page says which value was not applied and shows
+    History; the Pareto front arrives with its multi-objective study in one link without a notice."""
+    notice = page.locator(".wb-url-notice").filter(has_text="could not be applied")
+    page.goto(f"{workbench_url}/?tab=tuning&tuning_plot=%3Cb%3ENo+such+plot%3C%2Fb%3E")
+    notice.first.wait_for()
+    text = notice.first.get_by_text("could not be applied").first.inner_text()
+    assert "tuning_plot='<b>No such plot</b>'" in text  # quoted back as text, not rendered
+    active_tab(page, "History").wait_for()
+    page.goto(f"{workbench_url}/?tab=tuning&tuning_study=cancer-gb-tuning&tuning_plot=Pareto+front")
+    notice.first.wait_for()  # a single-objective study has no Pareto front
+    active_tab(page, "History").wait_for()
+    page.goto(f"{workbench_url}/?tab=tuning&tuning_study=cancer-accuracy-vs-size&tuning_plot=Pareto+front")
+    active_tab(page, "Pareto front").wait_for()
+    page.locator(".wb-tuning-pareto").locator("visible=true").first.wait_for()
+    assert notice.count() == 0 or not notice.first.is_visible()
+
+
 @pytest.fixture(scope="module")
 def hostile_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("share-hostile")

@@ -17,6 +17,7 @@ from workbench.views.tuning.trials_table import TrialsTable
 from workbench.views.widgets import text_table
 
 DEFAULT_LIVE_SECONDS = 5.0
+PARETO_TAB = "Pareto front"  # only multi-objective studies have it
 
 
 def studies_table(studies) -> pn.widgets.Tabulator:
@@ -90,6 +91,7 @@ class TuningDashboard(Viewer):
         self.table.param.watch(lambda event: setattr(self, "selected_trials", event.new), "selected_trials")
         self._tabs = pn.Tabs(*self._tab_list(), dynamic=True, sizing_mode="stretch_width",
                              css_classes=["wb-tuning-tabs"])
+        self._apply_plot(strict=True)
         self._tabs.param.watch(self._tab_changed, "active")
         self._callback = None
         self._live_toggle = pn.widgets.Toggle.from_param(self.param.live, name="Live", width=90,
@@ -127,8 +129,18 @@ class TuningDashboard(Viewer):
 
     @param.depends("plot", watch=True)
     def _show_tab(self) -> None:
-        if self.plot in self._tabs._names:
-            self._tabs.active = self._tabs._names.index(self.plot)
+        shown = self.data is not None and self.data.name == self.study  # else a new study is on its way
+        self._apply_plot(strict=shown)
+
+    def _apply_plot(self, strict: bool) -> None:
+        """Show the tab named by ``plot``; a name no tab has falls back to the tab shown, so a link's
+        refused ``?tuning_plot=`` gets its notice. "Pareto front" may arrive in the same link as the
+        multi-objective study that has it: judged once that study is shown (``strict``)."""
+        names = self._tabs._names
+        if self.plot in names:
+            self._tabs.active = names.index(self.plot)
+        elif strict or self.plot != PARETO_TAB:
+            self.plot = names[self._tabs.active]
 
     def start_live(self, seconds: float) -> None:
         """Refresh every ``seconds`` (only new or unfinished trials are read)."""
@@ -190,6 +202,7 @@ class TuningDashboard(Viewer):
         self.table.data = data
         if multi_changed:  # the Pareto tab comes and goes
             self._tabs[:] = self._tab_list()
+        self._apply_plot(strict=True)
 
     def _tab_list(self) -> list[tuple[str, pn.viewable.Viewable]]:
         return [("History", self.history), *self.plots.tabs(), ("Trials", self.table),
