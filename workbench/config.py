@@ -71,6 +71,9 @@ class WorkbenchConfig(param.Parameterized):
         doc="Explain on a Dask cluster: a scheduler address (tcp://host:8786), or \"local\" for a LocalCluster "
             "on this machine; unset: worker processes on this machine.",
     )
+    explain_worker_memory = param.Number(default=None, allow_None=True, bounds=(0, None), inclusive_bounds=(False, True),
+                                         doc="MB one explaining worker may use: the memory_limit of a \"local\" Dask "
+                                             "worker, and what one chunk may add to a worker process (unset: 2048).")
     dvc_remote_timeout = param.Number(default=None, allow_None=True, bounds=(0, None), inclusive_bounds=(False, True),
                                       doc="Seconds to wait for a DVC remote before saying it does not answer "
                                           "(unset: 15).")

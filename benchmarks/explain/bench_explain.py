@@ -89,6 +89,9 @@ def bench(name: str, model, X: pd.DataFrame, y: pd.Series, explain_rows: int) ->
     single = time.perf_counter() - started
     single_cpu = cpu_seconds() - cpu
 
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor(kill_workers=True).shutdown(wait=True)  # "complete" starts with no worker processes
     with tempfile.TemporaryDirectory(prefix="bench-explain-") as cache:
         config = WorkbenchConfig(cache_dir=cache)
         load_ours = os.getloadavg()[0]
@@ -124,8 +127,21 @@ def bench(name: str, model, X: pd.DataFrame, y: pd.Series, explain_rows: int) ->
           f"= {warm_cpu / max(single_cpu, 1e-9):.2f}× shap's, load before {load_warm:.1f})")
     print(f"  ours: second open (cache)                  : {second:8.2f} s   ({single / second:6.1f}× shap)")
     print(f"  max |ours − shap|                          : {error:.2e}")
+    print(f"  worker processes                           : {workers_used(model, rows)}")
     return {"single": single, "first": first, "full": full, "second": second, "error": error,
             "single_cpu": single_cpu, "full_cpu": full_cpu, "warm": warm}
+
+
+def workers_used(model, rows: pd.DataFrame) -> str:
+    """Which worker processes explain the rows after the first screen (explanations_fast: light ones)."""
+    from workbench.sources.explanations_live import make_spec
+
+    spec = make_spec(model, rows)
+    if spec.native_threads:
+        return "none (the library's own multi-threaded TreeSHAP, in this process)"
+    if spec.arrays is not None:
+        return "light: shap's C extension + numpy, the trees sent as arrays (explanations_fast)"
+    return "workers that import shap + scikit-learn + pandas"
 
 
 DASHBOARD_SCRIPT = """
@@ -178,6 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--features", type=int, default=30)
     parser.add_argument("--explain-rows", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true", help="4,000 × 30, 2,000 rows explained, a 30-tree forest")
+    parser.add_argument("--repeat", type=int, default=1, help="measure each model this many times (the machine's "
+                        "load changes between runs: each run is printed, with its CPU seconds and load)")
     parser.add_argument("--only", choices=["rf", "hgb", "xgb", "none"], help="run one model (none: only --explainerdashboard)")
     parser.add_argument("--explainerdashboard", metavar="PYTHON",
                         help="python of a venv with explainerdashboard: also time its build on 2,000 rows")
@@ -191,12 +209,14 @@ def main(argv: list[str] | None = None) -> None:
     for name, model in models(args.quick):
         if args.only and not name.lower().startswith({"rf": "random", "hgb": "hist", "xgb": "xgb", "none": "-"}[args.only]):
             continue
-        results[name] = bench(name, model, X, y, min(args.explain_rows, len(X)))
+        for run in range(max(args.repeat, 1)):
+            results[f"{name} #{run + 1}" if args.repeat > 1 else name] = bench(
+                name, model, X, y, min(args.explain_rows, len(X)))
     if not results:
         return
     print("\n## Targets (targets.md): first view ≤ 5 s · full ≥ 1.5× faster than single-call shap · second open ≤ 0.5 s")
     for name, r in results.items():
-        print(f"  {name:34s} first {r['first']:.2f} s · full {r['single'] / r['full']:.2f}× "
+        print(f"  {name:38s} first {r['first']:.2f} s · full {r['single'] / r['full']:.2f}× "
               f"(warm workers {r['single'] / r['warm']:.2f}×) · second {r['second']:.2f} s")
 
 

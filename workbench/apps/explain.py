@@ -24,6 +24,7 @@ from workbench.apps.base import PanelPage
 from workbench.apps.lineage_wiring import explain_header
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.sources.explanations import Explanation, read_stored_explanation
+from workbench.sources.explanations_bounds import worker_memory_bytes
 from workbench.sources.explanations_dask import LOCAL, PartitionedJob, is_dask_frame
 from workbench.sources.explanations_job import LiveExplanation
 from workbench.sources.mlflow import ensure_model_allowed
@@ -135,13 +136,16 @@ class ExplainPage(PanelPage):
     def _start_live(self, model, X: pd.DataFrame, y, target: str) -> None:
         self._run_job(LiveExplanation(model, X, y=y, cache_dir=self.config.cache_dir or None, first_rows=self.first_rows,
                                       budget_seconds=self.budget_seconds, on_update=self._on_update, target=target,
-                                      dask_scheduler=self.dask_scheduler or self.config.dask_scheduler))
+                                      dask_scheduler=self.dask_scheduler or self.config.dask_scheduler,
+                                      worker_memory=worker_memory_bytes(self.config.explain_worker_memory)))
 
     def _start_partitioned(self, target: str) -> None:
         """A Dask DataFrame: its first rows at once, then every partition on the cluster ("local" when none
         is configured); the views show a sample, the importance covers every row."""
         self._run_job(PartitionedJob(self.model, self.X, self.dask_scheduler or self.config.dask_scheduler or LOCAL,
-                                     y=self.y, target=target, first_rows=self.first_rows, on_update=self._on_update))
+                                     y=self.y, target=target, first_rows=self.first_rows, on_update=self._on_update,
+                                     budget_seconds=self.budget_seconds,
+                                     worker_memory=worker_memory_bytes(self.config.explain_worker_memory)))
 
     def _run_job(self, job) -> None:
         """Show the job's first explanation; the rest comes through ``_on_update``."""
@@ -150,6 +154,7 @@ class ExplainPage(PanelPage):
         self.first_shown = self.job.start(background=not served)
         if served:  # the rest starts once the first screen is in the browser
             pn.state.onload(self.job.resume)
+            pn.state.on_session_destroyed(lambda context: job.cancel())  # page closed: stop its work
         self.explanation = self.job.latest
         self._set_progress(self.explanation)
 
@@ -272,6 +277,8 @@ class ExplainPage(PanelPage):
         job = self.job
         if job is None or not job.sampled or job.estimate is None:
             return ""
+        if hasattr(job, "budget_notice"):  # a Dask job words its own (partitions, workers, memory)
+            return job.budget_notice()
         return (f"Explaining all {len(job.X):,} rows would take {job.estimate.describe()}, over the budget of "
                 f"{self.budget_seconds:g} s or 2 GB: a random sample of {len(job.rows):,} rows is explained instead.")
 

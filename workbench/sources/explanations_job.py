@@ -18,6 +18,7 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 from workbench.sources.explanations import Explanation
+from workbench.sources.explanations_bounds import worker_failure, worker_memory_bytes
 from workbench.sources.explanations_cache import cache_key, read_cached, write_cached
 from workbench.sources.explanations_live import (
     CostEstimate,
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 # CPU seconds of estimated work per worker before worker processes pay for their start-up: each worker
 # spends 2.2-2.9 s of CPU importing shap + scikit-learn + pandas (measured on the 2-core machine)
 PARALLEL_ABOVE = 4.0
+# the same for scikit-learn trees, explained by light workers (shap's C extension + numpy: ~0.2 s of CPU each)
+LIGHT_PARALLEL_ABOVE = 0.5
 MEMORY_BUDGET = 2 * 2**30  # bytes one explanation may hold; beyond it a sample is explained
 UPDATE_EVERY = 1.0  # seconds between partial updates sent to the page
 Update = Callable[[Explanation | None, WorkbenchError | Exception | None], None]
@@ -48,7 +51,9 @@ class LiveExplanation:
 
     def __init__(self, model, X: pd.DataFrame, y: pd.Series | None = None, cache_dir: str | None = None,
                  first_rows: int = 200, budget_seconds: float = 120.0, on_update: Update | None = None,
-                 n_jobs: int | None = None, target: str = "", dask_scheduler: str | None = None) -> None:
+                 n_jobs: int | None = None, target: str = "", dask_scheduler: str | None = None,
+                 worker_memory: int | None = None) -> None:
+        self.worker_memory = worker_memory or worker_memory_bytes(None)  # what one chunk may add to a worker
         self.X = validate_inputs(model, X)
         if not self.X.index.is_unique:  # rows are tracked by index label
             self.X = self.X.reset_index(drop=True)
@@ -99,7 +104,8 @@ class LiveExplanation:
             self.rows.sample(self.first_rows, random_state=0).sort_index()
         if len(first) < len(self.rows) and self._jobs_for(self.rows) != 1 and not self.dask_scheduler:
             # worker processes start while the sample is explained here
-            threading.Thread(target=prewarm, daemon=True, name="workbench-explain-prewarm").start()
+            threading.Thread(target=prewarm, kwargs={"spec": self.spec}, daemon=True,
+                             name="workbench-explain-prewarm").start()
         values, base = self._guarded(explain_chunk, self.spec, first)
         shown = self.latest = to_explanation(self.spec, first, values, base, self._y(first), n_total=len(self.rows),
                                              target=self.target)
@@ -141,7 +147,7 @@ class LiveExplanation:
     def _complete(self, rest: pd.DataFrame) -> None:
         try:
             first = self.latest
-            every = predictions(self.spec, self.rows)  # one call for all rows, sliced per update
+            every = None  # one prediction call for all rows, sliced per update
             indexes, blocks, last = [first.values.index], [first.values.to_numpy()], time.monotonic()
             deadline = time.monotonic() + self.time_limit
             for index, values, _ in self._chunks(rest):
@@ -154,6 +160,8 @@ class LiveExplanation:
                         "explain fewer rows (a sample), or raise budget_seconds")
                 indexes.append(index)
                 blocks.append(values)
+                if every is None:  # made once the first chunk is back, while the workers explain the others
+                    every = predictions(self.spec, self.rows)
                 if time.monotonic() - last >= UPDATE_EVERY:
                     last = time.monotonic()
                     self.latest = self._partial(first, indexes, blocks, every)
@@ -161,15 +169,17 @@ class LiveExplanation:
             self._finish(self._partial(first, indexes, blocks, every))
         except Exception as error:  # noqa: BLE001 - reported to the page, never lost in a thread
             log.exception("Explaining the remaining rows failed")
+            done = 0 if self.latest is None else len(self.latest.values)  # a worker killed / out of memory:
+            error = worker_failure(error, done, len(self.rows), self.worker_memory) or error  # one message
             self.error = error
             self._notify(None, error)
 
     def _chunks(self, rest: pd.DataFrame):
         if self.dask_scheduler and self.spec.picklable:
-            return explain_on_dask(self.spec, rest, self.dask_scheduler, check=False)
+            return explain_on_dask(self.spec, rest, self.dask_scheduler, check=False, time_limit=self.time_limit)
         # the first sample passed shap's additivity check; the same explainer need not re-check every chunk
         return explain_in_chunks(self.spec, rest, n_jobs=self._jobs_for(rest), chunk_rows=self._chunk_rows(rest),
-                                 check=False)
+                                 check=False, worker_memory=self.worker_memory)
 
     def _partial(self, first: Explanation, indexes: list[pd.Index], blocks: list, every: pd.Series) -> Explanation:
         index = indexes[0].append(indexes[1:]) if len(indexes) > 1 else indexes[0]
@@ -193,7 +203,8 @@ class LiveExplanation:
             return self.n_jobs
         if self.spec.native_threads:  # XGBoost/LightGBM use every core from this process already
             return 1
-        if self.estimate is not None and self.estimate.seconds * len(rest) / max(self.estimate.rows, 1) < PARALLEL_ABOVE:
+        above = LIGHT_PARALLEL_ABOVE if self.spec.arrays is not None else PARALLEL_ABOVE
+        if self.estimate is not None and self.estimate.seconds * len(rest) / max(self.estimate.rows, 1) < above:
             return 1
         return None
 

@@ -2,7 +2,9 @@
 
 Tree models use ``shap.TreeExplainer``; linear models ``shap.LinearExplainer``; anything else the
 model-agnostic permutation explainer on a sampled background. Rows are explained in chunks over
-all cores (joblib/loky); each worker builds its explainer once per model.
+all cores (joblib/loky): scikit-learn trees as flat arrays in light workers (``explanations_fast``:
+shap's C extension + numpy, no shap/scikit-learn/pandas import), other models by workers that build
+their explainer once per model.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import joblib
 import numpy as np
 import pandas as pd
 
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, WorkbenchError
 from workbench.sources.explanations import Explanation
+from workbench.sources.explanations_fast import TreeArrays, tree_arrays, tree_shap, warm
+from workbench.sources.worker_limits import bounded_call
 
 BACKGROUND_ROWS = 100
 PERMUTATION_EVALS = 500
@@ -43,6 +47,8 @@ class ExplainerSpec:
     # XGBoost/LightGBM: shap calls the library's own TreeSHAP (pred_contribs), already multi-threaded
     # (OpenMP) — worker processes would only oversubscribe the cores
     native_threads: bool = False
+    # scikit-learn trees as shap's C extension reads them: explained in light worker processes
+    arrays: TreeArrays | None = field(default=None, repr=False, compare=False)
 
     @property
     def max_evals(self) -> int:
@@ -155,7 +161,7 @@ def make_spec(model, X: pd.DataFrame, background_rows: int = BACKGROUND_ROWS, se
     return ExplainerSpec(model=model, kind=kind, feature_names=tuple(str(c) for c in X.columns),
                          class_index=class_index, positive_class=positive, output_space=space,
                          model_type=model_type(model), background=background, token=token, picklable=picklable,
-                         native_threads=native)
+                         native_threads=native, arrays=None if explainer is None else tree_arrays(explainer))
 
 
 def _is_pipeline(model) -> bool:
@@ -222,9 +228,13 @@ def explain_chunk(spec: ExplainerSpec, X: pd.DataFrame, check: bool = True) -> t
     if spec.kind == "permutation":
         result = explainer(X, max_evals=spec.max_evals, silent=True)
         return np.asarray(result.values, dtype=float), float(np.asarray(result.base_values).ravel()[0])
-    values = np.asarray(explainer.shap_values(X, check_additivity=check) if spec.kind == "tree"
-                        else explainer.shap_values(X), dtype=float)
-    base = np.asarray(explainer.expected_value, dtype=float).ravel()
+    return _for_class(spec, explainer.shap_values(X, check_additivity=check) if spec.kind == "tree"
+                      else explainer.shap_values(X), explainer.expected_value)
+
+
+def _for_class(spec: ExplainerSpec, values, expected) -> tuple[np.ndarray, float]:
+    """shap's output (rows × features, or rows × features × classes) and base value for the spec's class."""
+    values, base = np.asarray(values, dtype=float), np.asarray(expected, dtype=float).ravel()
     if values.ndim == 3:  # (rows, features, classes)
         return values[:, :, spec.class_index], float(base[spec.class_index])
     return values, float(base[0])
@@ -270,10 +280,13 @@ def estimate_cost(spec: ExplainerSpec, X: pd.DataFrame, probe_rows: int = 20) ->
     return CostEstimate(rows=len(X), seconds=per_row * len(X) / max(1, n_workers()), memory_bytes=memory)
 
 
-def prewarm(n_jobs: int | None = None) -> None:
-    """Start the worker processes and import shap in them (seconds), e.g. while a sample is explained."""
-    joblib.Parallel(n_jobs=n_jobs or n_workers(), backend="loky")(
-        joblib.delayed(_import_shap)() for _ in range(n_jobs or n_workers()))
+def prewarm(n_jobs: int | None = None, spec: ExplainerSpec | None = None) -> None:
+    """Start the worker processes, e.g. while a sample is explained: light ones load shap's C extension
+    (a tenth of a second) for ``spec``'s trees; otherwise they import shap (seconds)."""
+    n_jobs = n_jobs or n_workers()
+    task = joblib.delayed(warm)(spec.arrays.cext_path) if spec is not None and spec.arrays is not None else \
+        joblib.delayed(_import_shap)()
+    joblib.Parallel(n_jobs=n_jobs, backend="loky")(task for _ in range(n_jobs))
 
 
 def _import_shap() -> bool:
@@ -287,8 +300,10 @@ def n_workers() -> int:
 
 
 def explain_in_chunks(spec: ExplainerSpec, X: pd.DataFrame, chunk_rows: int | None = None,
-                      n_jobs: int | None = None, check: bool = True) -> Iterator[tuple[pd.Index, np.ndarray, float]]:
-    """Yield (row index, SHAP values, base value) per chunk as the workers finish them."""
+                      n_jobs: int | None = None, check: bool = True,
+                      worker_memory: int | None = None) -> Iterator[tuple[pd.Index, np.ndarray, float]]:
+    """Yield (row index, SHAP values, base value) per chunk as the workers finish them; a worker
+    process may grow by ``worker_memory`` bytes per chunk (``worker_limits.bounded_call``)."""
     n_jobs = n_jobs or n_workers()
     if chunk_rows is None:  # in-process: small chunks, so the UI thread gets the GIL back often
         chunk_rows = 100 if n_jobs == 1 else max(100, int(np.ceil(len(X) / (n_jobs * 3))))
@@ -297,17 +312,37 @@ def explain_in_chunks(spec: ExplainerSpec, X: pd.DataFrame, chunk_rows: int | No
         for chunk in chunks:
             yield (chunk.index, *explain_chunk(spec, chunk, check))
         return
+    if spec.arrays is not None:
+        yield from _explain_light(spec, chunks, n_jobs, check, worker_memory)
+        return
     results = joblib.Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
-        joblib.delayed(explain_chunk)(spec, chunk, check) for chunk in chunks)
+        joblib.delayed(bounded_call)(explain_chunk, worker_memory, os.getpid(), spec, chunk, check) for chunk in chunks)
     for chunk, (values, base) in zip(chunks, results, strict=True):
         yield chunk.index, values, base
 
 
+def _explain_light(spec: ExplainerSpec, chunks: list[pd.DataFrame], n_jobs: int,
+                   check: bool, worker_memory: int | None = None) -> Iterator[tuple[pd.Index, np.ndarray, float]]:
+    """Chunks of a scikit-learn tree model in light workers; the base value and shap's additivity check
+    come from the explainer in this process, as ``explain_chunk`` gives them."""
+    explainer = _explainer(spec)
+    rows = [chunk.to_numpy().astype(spec.arrays.input_dtype, copy=False) for chunk in chunks]  # as shap converts X
+    results = joblib.Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
+        joblib.delayed(bounded_call)(tree_shap, worker_memory, os.getpid(), spec.arrays, block) for block in rows)
+    for chunk, block, values in zip(chunks, rows, results, strict=True):
+        if check and explainer.model.model_output == "raw":
+            outputs = values if values.ndim == 2 else [values[:, :, i] for i in range(values.shape[2])]
+            explainer.assert_additivity(outputs, explainer.model.predict(block))
+        yield (chunk.index, *_for_class(spec, values, explainer.expected_value))
+
+
 def explain_on_dask(spec: ExplainerSpec, X: pd.DataFrame, address: str, chunk_rows: int | None = None,
-                    timeout: float = 5.0, check: bool = True) -> Iterator[tuple[pd.Index, np.ndarray, float]]:
+                    timeout: float = 5.0, check: bool = True,
+                    time_limit: float | None = None) -> Iterator[tuple[pd.Index, np.ndarray, float]]:
     """Like ``explain_in_chunks`` but on the Dask cluster at ``address`` ("local": a LocalCluster on
-    this machine); chunks arrive as they finish."""
-    from workbench.sources.explanations_dask import dask_client
+    this machine); chunks arrive as they finish. Past ``time_limit`` seconds without every chunk (a
+    busy cluster, or one without workers) it stops; its tasks are released with the client."""
+    from workbench.sources.explanations_dask import dask_client, identity
 
     with dask_client(address, timeout=timeout) as client:
         from distributed import as_completed
@@ -315,8 +350,12 @@ def explain_on_dask(spec: ExplainerSpec, X: pd.DataFrame, address: str, chunk_ro
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         chunk_rows = chunk_rows or max(100, int(np.ceil(len(X) / (workers * 3))))
         chunks = {start: X.iloc[start:start + chunk_rows] for start in range(0, len(X), chunk_rows)}
-        shared = client.scatter(spec, broadcast=True)  # the model travels once per worker, not per chunk
+        shared = client.submit(identity, spec, pure=False)  # the model travels once, not per chunk
         futures = {client.submit(explain_chunk, shared, chunk, check, pure=False): start for start, chunk in chunks.items()}
-        for future in as_completed(list(futures)):
-            values, base = future.result()
-            yield chunks[futures[future]].index, values, base
+        try:
+            for future in as_completed(list(futures), timeout=time_limit):
+                values, base = future.result()
+                yield chunks[futures[future]].index, values, base
+        except TimeoutError as exc:
+            raise WorkbenchError(f"Explaining on the cluster stopped after {time_limit:,.0f} s, the limit for one "
+                                 "explanation.", "explain a sample (fewer rows), or raise budget_seconds") from exc
