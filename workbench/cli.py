@@ -117,7 +117,7 @@ def serve(config_file: Path | None, show: bool, port: int, address: str, users_f
     oauth = {name: overrides.pop(name) for name in list(overrides) if name.startswith("oauth_")}
     _serve(config_file=config_file, show=show, overrides=overrides, port=port, address=address,
            users_file=users_file, cookie_secret=cookie_secret, allow_websocket_origin=allow_websocket_origin,
-           max_sessions=max_sessions, **oauth)
+           max_sessions=max_sessions, system_allocator=True, **oauth)
 
 
 @main.group()
@@ -176,11 +176,12 @@ def check(config_file: Path | None) -> None:
 
 def _serve(config_file: Path | None, show: bool, overrides: dict[str, Any], port: int, address: str,
            users_file: str | None, cookie_secret: str | None, allow_websocket_origin: tuple[str, ...],
-           max_sessions: int = 100, **oauth_flags: str | None) -> None:
+           max_sessions: int = 100, system_allocator: bool = False, **oauth_flags: str | None) -> None:
     from workbench.config import WorkbenchConfig
     from workbench.oauth import OAuthOptions
     from workbench.preflight import check_config
-    from workbench.serve import ServeOptions, serve
+    from workbench.serve import ServeOptions, check_serving, serve
+    from workbench.session_memory import use_system_allocator
 
     config = WorkbenchConfig.load(config_file=config_file, discover_in=None if config_file else Path.cwd(),
                                   **overrides)
@@ -195,7 +196,9 @@ def _serve(config_file: Path | None, show: bool, overrides: dict[str, Any], port
                            oauth=OAuthOptions.from_settings(config.auth, {name.removeprefix("oauth_"): value
                                                                           for name, value in oauth_flags.items()},
                                                             os.environ))
-    options.validate()
+    check_serving(config, options)
+    if system_allocator:  # restarts once (before the banner): memory of closed sessions goes back to the OS
+        use_system_allocator()
     click.echo(f"Serving the workbench at http://{address}:{port}/  (Ctrl+C to stop)")
     serve(config, options)
 

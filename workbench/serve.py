@@ -15,6 +15,7 @@ from workbench.access import AccessPolicy, narrow
 from workbench.access_log import log_request
 from workbench.apps.main import PAGES, served_app
 from workbench.auth import HashedAuthProvider
+from workbench.collector import tune_for_serving
 from workbench.config import WorkbenchConfig
 from workbench.errors import ConfigError
 from workbench.health import HealthHandler
@@ -25,7 +26,8 @@ from workbench.server_limits import (
     limited,
     stop_gracefully_on_signals,
 )
-from workbench.session_memory import release_after_session
+from workbench.session_memory import import_outside_sessions, release_after_session
+from workbench.sources.mlflow_rest import serve_with_short_requests
 from workbench.users import load_users
 
 log = logging.getLogger(__name__)
@@ -143,18 +145,25 @@ def websocket_origins(options: ServeOptions) -> list[str]:
     return sorted(origins)
 
 
-def serve(config: WorkbenchConfig, options: ServeOptions, start: bool = True, threaded: bool = False):
-    """Serve the workbench; blocks until stopped unless ``threaded``."""
+def check_serving(config: WorkbenchConfig, options: ServeOptions) -> None:
+    """Refuse settings the server cannot run with (a ``ConfigError`` saying how to fix them)."""
     options.validate()
     if config.access is not None and not options.users_file and options.oauth is None:
         raise ConfigError("workbench.toml has [access] rules, but nobody signs in: every visitor would see nothing.",
                           "serve with --users FILE and --cookie-secret, or OAuth ([auth]), or remove the [access] table")
+
+
+def serve(config: WorkbenchConfig, options: ServeOptions, start: bool = True, threaded: bool = False):
+    """Serve the workbench; blocks until stopped unless ``threaded``."""
+    check_serving(config, options)
     kwargs: dict[str, object] = {}
     if options.users_file:
         kwargs.update(auth_provider=HashedAuthProvider(Path(options.users_file)), cookie_secret=options.cookie_secret)
     if options.oauth is not None:
         kwargs.update(options.oauth.serve_kwargs(), cookie_secret=options.cookie_secret)
+    import_outside_sessions()  # a library imported by a session could pin it (workbench/session_memory.py)
     log.info("Serving the workbench on http://%s:%s", options.address, options.port)
+    serve_with_short_requests()  # one hung tracking server must not queue every session's requests
     blocking = start and not threaded
     server = pn.serve(
         app_routes(config, SessionLimiter(options.max_sessions), options.users_file), port=options.port, address=options.address,
@@ -164,6 +173,7 @@ def serve(config: WorkbenchConfig, options: ServeOptions, start: bool = True, th
     )
     if blocking:  # our own loop, so that SIGTERM/SIGINT stop it cleanly (exit 0)
         stop_gracefully_on_signals(server)
+        tune_for_serving()  # fewer full garbage collections while many sessions are open (collector.py)
         server.start()
         server.io_loop.start()
     return server

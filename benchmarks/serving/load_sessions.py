@@ -5,9 +5,12 @@ Starts `workbench -v serve` on the demo workspace, then:
     each interacting like a user: filter the runs, switch to another tab (built on first view), clear the
     filter, switch back — every change sent as a PATCH-DOC, timed until the server's resulting patch;
   * one Chromium page (Debian's, via Playwright) timing click/typing → visible update while the N run;
-  * server RSS before, peak during, and after every session was destroyed (Panel logs each destruction).
+  * server RSS cold, warm (after three visitors saw every tab), peak during, and after every session was
+    destroyed and the server released their memory (both logged); ``--census FILE`` adds the server's own
+    census of live objects and heap (memory_probe.py) at the warm baseline and after each round.
 
     .venv/bin/python benchmarks/serving/load_sessions.py --demo-dir /tmp/wb-demo --sessions 50
+    .venv/bin/python benchmarks/serving/load_sessions.py --demo-dir /tmp/wb-demo --sessions 50 --rounds 2 --census /tmp/census.json
     .venv/bin/python benchmarks/serving/load_sessions.py --sessions 10 --json   # what the slow test runs
 """
 
@@ -15,10 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import json
+import os
 import random
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -42,15 +48,24 @@ TABS = ["experiments", "tuning", "explain", "data_versions"]
 QUERY = "metrics.accuracy > 0.95"
 PAGE_CLASSES = {1: "wb-tuning", 2: "wb-explain", 3: "wb-data-tabs"}  # a model each page brings when built
 RUN_COUNT = re.compile(r"[\d,]+ of [\d,]+ runs")
-SETTLE_SECONDS = 10.0  # after the last session is destroyed: the server's memory release (2 s + a collection)
+SETTLE_SECONDS = 2.0  # after the server's memory release (logged): the OS accounts the returned pages
 TOKEN = re.compile(r'"token":\s*"([^"]+)"')
-LAUNCHER = ("import logging, sys; log = logging.getLogger('panel.io.application'); log.setLevel(logging.INFO); "
-            "log.addHandler(logging.StreamHandler(sys.stdout)); from workbench.cli import main; "
-            "main(args=sys.argv[1:], prog_name='workbench')")
+PROBE_DIR = Path(__file__).resolve().parent  # memory_probe.py: a census on SIGUSR1 when asked for
+LAUNCHER = ("import logging, os, sys; log = logging.getLogger('panel.io.application'); log.setLevel(logging.INFO); "
+            "log.addHandler(logging.StreamHandler(sys.stdout)); probe = os.environ.get('WORKBENCH_MEMORY_PROBE'); "
+            f"probe and (sys.path.insert(0, {str(PROBE_DIR)!r}), __import__('memory_probe').install(probe)); "
+            "from workbench.cli import main; main(args=sys.argv[1:], prog_name='workbench')")
 SESSION_LOG = re.compile(r"Session (\d+) (launching|destroyed)")
+RELEASE_LOG = "Released the memory of closed sessions"  # workbench/session_memory.py, after sessions ended
 
 
 # -- the server ------------------------------------------------------------------------------------
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,16 +82,23 @@ def rss_mb(pid: int) -> float:
 class Server:
     """`workbench -v serve` in a subprocess; follows its log for session launches/destructions and errors."""
 
-    def __init__(self, config_file: Path, port: int):
+    def __init__(self, config_file: Path, port: int, census_file: Path | None = None, tracemalloc_frames: int = 0,
+                 env: dict[str, str] | None = None):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
+        self.census_file = census_file
+        environment = {**os.environ, **(env or {})}
+        if census_file is not None:
+            environment.update(WORKBENCH_MEMORY_PROBE=str(census_file), WORKBENCH_TRACEMALLOC=str(tracemalloc_frames))
         # `workbench -v serve`, logging Panel's session launches and destructions
         command = [sys.executable, "-c", LAUNCHER, "-v", "serve", "--config", str(config_file), "--port", str(port)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        env=environment)
         self.launched: set[str] = set()
         self.destroyed: set[str] = set()
         self.errors: list[str] = []
         self.log: list[str] = []
+        self.last_destroyed = self.last_release = -1  # log line numbers
         self._reader = threading.Thread(target=self._follow, daemon=True)
         self._reader.start()
 
@@ -86,6 +108,10 @@ class Server:
             match = SESSION_LOG.search(line)
             if match:
                 (self.launched if match.group(2) == "launching" else self.destroyed).add(match.group(1))
+                if match.group(2) == "destroyed":
+                    self.last_destroyed = len(self.log)
+            elif RELEASE_LOG in line:
+                self.last_release = len(self.log)
             elif line.startswith(("ERROR", "CRITICAL")) or "Traceback" in line:
                 self.errors.append(line.strip())
 
@@ -99,6 +125,15 @@ class Server:
             time.sleep(0.2)
         raise TimeoutError("workbench serve did not answer /health")
 
+    def wait_memory_released(self, timeout: float) -> bool:
+        """Block until the server released memory after the last session it destroyed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.last_release > self.last_destroyed:
+                return True
+            time.sleep(0.5)
+        return False
+
     def rss(self) -> float:
         return rss_mb(self.process.pid)
 
@@ -110,6 +145,19 @@ class Server:
                 return True
             time.sleep(0.5)
         return False
+
+    def census(self, timeout: float = 120) -> dict:
+        """The server's memory census (benchmarks/serving/memory_probe.py), taken on SIGUSR1."""
+        if self.census_file is None:
+            raise RuntimeError("the server was started without a census file")
+        self.census_file.unlink(missing_ok=True)
+        self.process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while not self.census_file.exists():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise TimeoutError("the server wrote no memory census")
+            time.sleep(0.2)
+        return json.loads(self.census_file.read_text())
 
     def stop(self) -> None:
         self.process.terminate()
@@ -302,6 +350,13 @@ async def run_clients(base: str, sessions: int, hold: float, timeout: float) -> 
     return result
 
 
+def run_async(coroutine):
+    """``asyncio.run`` in a thread of its own: works even where this thread already runs an event loop
+    (Playwright's sync API in the same test session)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 # -- the browser measuring what a user sees ----------------------------------------------------------
 class BrowserProbe(threading.Thread):
     """A Chromium page that repeats user actions while the load runs and times each visible update."""
@@ -359,31 +414,43 @@ def percentile(values: list[float], q: float) -> float:
 
 def load_test(config_file: Path, sessions: int, hold: float = 5.0, timeout: float = 180.0,
               cleanup_timeout: float = 120.0, browser: bool = True, server_log: Path | None = None,
-              rounds: int = 1) -> dict:
+              rounds: int = 1, census_dir: Path | None = None, tracemalloc_frames: int = 0,
+              server_env: dict[str, str] | None = None) -> dict:
     """Run the scenario ``rounds`` times on one server; a dict of the figures (seconds, MB).
 
-    ``rss_after`` lists the RSS after each round's sessions were destroyed: a leak grows it round
-    after round, memory the allocator keeps does not.
+    ``rss_cold`` is the RSS once the server answers, ``rss_baseline`` after three warm-up visitors
+    (every tab built once) closed; ``rss_after`` lists the RSS after each round's sessions were
+    destroyed: a leak grows it round after round, memory the allocator keeps does not. With
+    ``census_dir``, ``census`` holds the server's memory census (memory_probe.py) at the warm baseline
+    and after each round.
     """
-    server = Server(config_file, free_port())
+    census_file = census_dir / "census.json" if census_dir is not None else None
+    server = Server(config_file, free_port(), census_file, tracemalloc_frames, server_env)
+    censuses: list[dict] = []
     try:
         server.wait_ready()
+        rss_cold = server.rss()
         warm = ClientResult()  # first visitors: every tab once (imports, caches), one after the other
         for index in range(3):
-            asyncio.run(run_client(server.url, index, 0.0, timeout, warm, arrive=0.0))
+            run_async(run_client(server.url, index, 0.0, timeout, warm, arrive=0.0))
         server.wait_sessions_destroyed(cleanup_timeout)
+        released = server.wait_memory_released(cleanup_timeout)
         time.sleep(SETTLE_SECONDS)
         baseline = server.rss()
+        if census_file is not None:
+            censuses.append(server.census())
         sampler = MemorySampler(server)
         sampler.start()
         result, browser_latencies, errors, after, elapsed = ClientResult(), [], list(warm.errors), [], 0.0
+        if not released:
+            errors.append("the server never released memory after the warm-up sessions")
         for _ in range(rounds):
             probe = BrowserProbe(server.url) if browser else None
             if probe is not None:
                 probe.start()
                 probe.ready.wait(300)
             started = time.perf_counter()
-            batch = asyncio.run(run_clients(server.url, sessions, hold, timeout))
+            batch = run_async(run_clients(server.url, sessions, hold, timeout))
             elapsed += time.perf_counter() - started
             if probe is not None:
                 probe.stop()
@@ -393,8 +460,12 @@ def load_test(config_file: Path, sessions: int, hold: float = 5.0, timeout: floa
             errors += batch.errors
             if not server.wait_sessions_destroyed(cleanup_timeout):
                 errors.append(f"{len(server.launched - server.destroyed)} sessions were never destroyed")
+            if not server.wait_memory_released(cleanup_timeout):
+                errors.append("the server never released memory after the sessions ended")
             time.sleep(SETTLE_SECONDS)
             after.append(server.rss())
+            if census_file is not None:
+                censuses.append(server.census())
         sampler.stop()
         return {
             "sessions": sessions, "rounds": rounds, "seconds": elapsed, "interactions": len(result.latencies),
@@ -403,7 +474,8 @@ def load_test(config_file: Path, sessions: int, hold: float = 5.0, timeout: floa
             "browser_samples": len(browser_latencies),
             "browser_p50": statistics.median(browser_latencies) if browser_latencies else float("nan"),
             "browser_p95": percentile(browser_latencies, 0.95),
-            "rss_baseline": baseline, "rss_peak": sampler.peak, "rss_after": after,
+            "rss_cold": rss_cold, "rss_baseline": baseline, "rss_peak": sampler.peak, "rss_after": after,
+            "census": censuses, "cpu_seconds": server_cpu_seconds(server.process.pid),
             "sessions_launched": len(server.launched), "sessions_destroyed": len(server.destroyed),
             "errors": errors + server.errors,
         }
@@ -422,13 +494,23 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
     parser.add_argument("--rounds", type=int, default=1, help="Repeat the crowd on the same server (leak check).")
     parser.add_argument("--server-log", type=Path, default=None, help="Write the server's log to this file.")
+    parser.add_argument("--census", type=Path, default=None, metavar="FILE",
+                        help="Write the server's memory census (warm baseline, after each round) to this JSON file.")
+    parser.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
+                        help="With --census: trace allocations in the server (slower) and list the top sites.")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="An environment variable for the server (e.g. MALLOC_ARENA_MAX=2); repeatable.")
     args = parser.parse_args()
     demo = Path(args.demo_dir)
     if not (demo / "workbench.toml").is_file():
         subprocess.run([str(Path(sys.executable).parent / "workbench"), "demo", "--build-only", "--dir", str(demo)],
                        check=True)
     figures = load_test(demo / "workbench.toml", args.sessions, hold=args.hold, browser=not args.no_browser,
-                        server_log=args.server_log, rounds=args.rounds)
+                        server_log=args.server_log, rounds=args.rounds,
+                        census_dir=args.census.parent if args.census else None, tracemalloc_frames=args.tracemalloc,
+                        server_env=dict(item.split("=", 1) for item in args.server_env))
+    if args.census:
+        args.census.write_text(json.dumps(figures["census"], indent=1))
     if args.json:
         print(json.dumps(figures))
         return
@@ -438,7 +520,8 @@ def main() -> None:
           f"max {figures['ws_max']:.2f} s")
     print(f"browser filter → visible update ({figures['browser_samples']} samples): p50 {figures['browser_p50']:.2f} s,"
           f" p95 {figures['browser_p95']:.2f} s")
-    print(f"server RSS: baseline {figures['rss_baseline']:.0f} MB, peak {figures['rss_peak']:.0f} MB, "
+    print(f"server CPU {figures['cpu_seconds']:.0f} s; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"server RSS: cold {figures['rss_cold']:.0f} MB, warm baseline {figures['rss_baseline']:.0f} MB, peak {figures['rss_peak']:.0f} MB, "
           f"after close {' / '.join(f'{mb:.0f}' for mb in figures['rss_after'])} MB "
           f"({figures['sessions_destroyed']}/{figures['sessions_launched']} sessions destroyed)")
     print(f"errors: {len(figures['errors'])}")

@@ -40,6 +40,7 @@ def copy_link(page) -> str:
 
 
 def download_report(page, folder: Path) -> Path:
+    page.mouse.move(0, 0)  # as a user's pointer leaves "Copy link", its tooltip (over this button) goes
     with page.expect_download(timeout=60_000) as info:
         page.locator(".wb-share-export button").locator("visible=true").first.click()
     target = folder / info.value.suggested_filename

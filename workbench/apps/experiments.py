@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import html
+import threading
+from functools import partial
 
 import pandas as pd
 import panel as pn
 import param
+from panel.io.state import set_curdoc
 
 from workbench.apps.base import PanelPage
 from workbench.apps.navigation import link_destination
@@ -30,8 +33,48 @@ class ExperimentsPage(PanelPage):
     run = param.String(default="", doc="The run whose lineage is shown (the run selected last; ?exp_lineage=).")
     report_filename = "experiments.html"
 
+    def rebuild(self) -> None:
+        """Served with a tracking server (http): its runs are read off the event loop under a loading
+        indicator, so a slow or hung server holds up neither other sessions nor ``/health``."""
+        if getattr(self, "_reading", False):
+            return  # a read is under way: the page is built when it ends
+        document = pn.state.curdoc
+        if (document is None or document.session_context is None
+                or not (self.config.tracking_uri or "").startswith(("http://", "https://"))):
+            super().rebuild()
+            return
+        self._reading = True
+        self._layout[:] = [loading_notice(self.config.tracking_uri)]
+        self._toolbar[:] = []
+        threading.Thread(target=self._read_store, args=(document,), daemon=True,
+                         name="workbench-experiments-read").start()
+
+    def _read_store(self, document) -> None:
+        """In a thread: open the store and read the runs (into the shared cache), then build in the session."""
+        try:
+            source = MlflowSource.from_config(self.config)  # asks the server first (bounded by its timeout)
+            source.runs(source.experiment_ids(self.config.experiments))
+            self._ready: MlflowSource | Exception = source
+        except Exception as error:  # noqa: BLE001 - shown by the build, as a synchronous build would
+            self._ready = error
+        if document.session_context is not None and not document.session_context.destroyed:
+            document.add_next_tick_callback(partial(self._build_in, document))  # thread-safe in Bokeh
+
+    def _build_in(self, document) -> None:
+        from workbench.apps.url_guard import recheck_refused
+
+        with set_curdoc(document):
+            try:
+                super().rebuild()
+            finally:
+                self._reading = False
+            recheck_refused()  # the link's exp_* values were applied only now
+
     def _build(self) -> pn.viewable.Viewable:
-        self.source = MlflowSource.from_config(self.config)
+        ready = self.__dict__.pop("_ready", None)  # what _read_store read (served, tracking server)
+        if isinstance(ready, Exception):
+            raise ready
+        self.source = ready if ready is not None else MlflowSource.from_config(self.config)
         self.source.experiment_ids(self.config.experiments)  # unknown names → NotFound with a hint
         names = self.config.experiments or self.source.experiments()["name"].tolist()
         self.lineage = LineageSource(self.config, mlflow=self.source)
@@ -98,6 +141,13 @@ class ExperimentsPage(PanelPage):
                 (self.dashboard.curves, {"metric": "exp_metric", "x_axis": "exp_x_axis", "log_y": "exp_log_y",
                                           "smoothing": "exp_smoothing", "group_by": "exp_group_by"}),
                 (self.dashboard.scatter, {"x": "exp_scatter_x", "y": "exp_scatter_y", "kind": "exp_scatter_kind"})]
+
+
+def loading_notice(tracking_uri: str) -> pn.viewable.Viewable:
+    """What the page shows while a tracking server is being read."""
+    return pn.Row(pn.indicators.LoadingSpinner(value=True, size=28, name=""),
+                  pn.pane.HTML(f"Reading the runs from <code>{html.escape(tracking_uri)}</code>…"),
+                  css_classes=["wb-loading"], sizing_mode="stretch_width")
 
 
 def run_summary(runs: pd.DataFrame | None) -> str:

@@ -156,7 +156,10 @@ def create_app(config: WorkbenchConfig | None = None, page: str | None = None,
     """The workbench for ``config``: all four pages in tabs, or just ``page`` (a key of ``PAGES``)."""
     config = config or WorkbenchConfig()
     if page is None:
-        return WorkbenchApp(config=config)
+        opening = {"tab": page_params.get("tab")} if page_params.get("tab") in PAGES else {}
+        if page_params.get("model"):
+            opening["model"] = str(page_params["model"])
+        return WorkbenchApp(config=config, **opening)
     if page not in PAGES:
         raise ConfigError(f"Unknown page '{page}'.", f"choose one of: {', '.join(PAGES)}")
     return build_page(page, config, **page_params)
@@ -178,7 +181,10 @@ def served_app(config: WorkbenchConfig, page: str | None = None) -> pn.template.
     if page == "explain" and model:
         config = config.with_overrides(model=model)
     served = pn.state.location is not None
-    app = create_app(config, page, **({"link_reason": ""} if page is not None and served else {}))
+    # the tab a link asks for is the one built first (not Experiments, only to be switched away from)
+    tab = pn.state.session_args.get("tab", [b""])[0].decode("utf-8", "replace")
+    opening = {"tab": tab, "model": model} if page is None else {"link_reason": ""} if served else {}
+    app = create_app(config, page, **opening)
     theme = "dark" if pn.state.session_args.get("theme", [b""])[0] == b"dark" else "default"
     # Bootstrap's resources ship inside Panel; the Fast templates fetch a web font (fails offline).
     template = pn.template.BootstrapTemplate(

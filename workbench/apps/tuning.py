@@ -26,7 +26,7 @@ class TuningPage(PanelPage):
 
     def _build(self) -> pn.viewable.Viewable:
         self.source = open_optuna_source(self.config.optuna_storage, cache_dir=self.config.cache_dir,
-                                         allowed_studies=allowed(self.config, "studies"))
+                                         allowed_studies=allowed(self.config, "studies"), shared=True)
         studies = self.source.studies()
         if studies.empty:
             raise NotFound(f"The Optuna storage {self.config.optuna_storage} holds no studies.",

@@ -8,7 +8,8 @@ the current value; a reader of a shared or tampered link would not know what the
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import panel as pn
@@ -17,6 +18,7 @@ from workbench.errors import NotFound
 from workbench.views.alert import error_alert
 
 MAX_SHOWN = 80  # characters of a refused value quoted back to the reader
+_CHECKS: weakref.WeakKeyDictionary[Any, Callable[[], None]] = weakref.WeakKeyDictionary()  # document -> check
 
 
 def opening_query() -> dict[str, str]:
@@ -86,3 +88,13 @@ def report_refused(holder: Any) -> None:
 
     check()
     pn.state.onload(check)
+    if pn.state.curdoc is not None:
+        _CHECKS[pn.state.curdoc] = check
+
+
+def recheck_refused() -> None:
+    """Check the session's link again: a page built late (after a slow store answered) syncs its
+    parameters only then."""
+    check = _CHECKS.get(pn.state.curdoc) if pn.state.curdoc is not None else None
+    if check is not None:
+        check()

@@ -74,6 +74,9 @@ def serve(root: Path, unix_socket: str, prefix: str, secret: str, start: bool = 
     """Serve the app on ``unix_socket`` behind the secret check; blocks when ``start``."""
     if len(secret) < MIN_SECRET_LENGTH:
         raise SystemExit(f"{SECRET_ENV} must hold a secret of at least {MIN_SECRET_LENGTH} characters.")
+    from workbench.sources.mlflow_rest import serve_with_short_requests
+
+    serve_with_short_requests()  # this process only serves the workbench: one hung request must not queue others
     server = pn.serve(
         app_routes(root), unix_socket=unix_socket, prefix=prefix, show=False, start=False,
         title="MLOps Workbench", websocket_origin=["*"], admin=False,

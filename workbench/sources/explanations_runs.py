@@ -125,7 +125,21 @@ def run_artifact_root(tracking_uri: str | None, ref: RunRef, timeout: float = 10
             raise NotFound(f"'{ref.describe()}' was not found in '{tracking_uri}': {exc.message}.",
                            "check the run id in the model setting") from exc
 
-    return with_timeout(remote, timeout, f"The tracking store '{tracking_uri}'")
+    return _asking(tracking_uri, remote, timeout, f"The tracking store '{tracking_uri}'")
+
+
+def _asking(tracking_uri: str, function: Callable[[], T], timeout: float, what: str) -> T:
+    """``with_timeout`` for a tracking server: one that did not answer lately is not waited for again,
+    and one that does not answer now is remembered (the Experiments source shares the memory)."""
+    from workbench.sources.mlflow_rest import note_silent, raise_if_silent
+
+    raise_if_silent(tracking_uri)
+    try:
+        return with_timeout(function, timeout, what)
+    except SourceUnavailable as error:
+        if "did not answer within" in error.message:
+            note_silent(tracking_uri)
+        raise
 
 
 def _absolute(artifact_uri: str, base: Path) -> str:
@@ -168,6 +182,8 @@ def _download(uri: str, tracking_uri: str | None, timeout: float, what: str) -> 
         except (MlflowException, OSError) as exc:
             raise NotFound(f"The {what} could not be fetched: {exc}.", "log it with the run") from exc
 
+    if tracking_uri and sqlite_file(tracking_uri) is None:
+        return _asking(tracking_uri, fetch, timeout, f"The artifact store of '{tracking_uri}'")
     return with_timeout(fetch, timeout, f"The artifact store of '{tracking_uri}'")
 
 

@@ -8,7 +8,10 @@
 - ``http(s)://``: ``MlflowClient`` with a short request timeout and few retries.
 
 The runs frame is cached per experiment set; ``runs(..., refresh=True)`` re-reads only runs that
-are new, still running or changed status (the cheap run list is always re-read).
+are new, still running or changed status (the cheap run list is always re-read). The cache is shared
+by every source of the process on the same store and access scope (each served session opens its
+own source): a new source checks it is current on its first read (one cheap query), then reuses
+the frame another session read.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import threading
 import urllib.parse
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pandas as pd
@@ -26,6 +29,7 @@ from workbench.config import WorkbenchConfig
 from workbench.errors import ConfigError, NotFound
 from workbench.sources.mlflow_artifacts import DEFAULT_CAP, ArtifactContent, ArtifactReader
 from workbench.sources.mlflow_frames import RunBatch, assemble_runs, combine_runs, empty_runs
+from workbench.sources.shared_cache import SharedRegistry
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -78,6 +82,28 @@ class _Cached:
     fingerprint: tuple | None = None
 
 
+@dataclass
+class _SharedRuns:
+    """What the sources of one store and access scope share: runs frames, metric histories, a lock."""
+
+    runs: dict[tuple[str, ...], _Cached] = field(default_factory=dict)
+    histories: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+_SHARED: SharedRegistry[_SharedRuns] = SharedRegistry(_SharedRuns)
+
+
+def shared_runs(tracking_uri: str, allowed_experiments: frozenset[str] | None) -> _SharedRuns:
+    """The process-wide cache of ``tracking_uri`` for one access scope (users with other rules never share)."""
+    return _SHARED.get((tracking_uri, allowed_experiments))
+
+
+def clear_shared_runs() -> None:
+    """Forget every shared runs cache (tests; a process that wants fresh reads everywhere)."""
+    _SHARED.clear()
+
+
 class MlflowSource:
     """Read-only access to one MLflow tracking store, with an in-memory runs cache."""
 
@@ -87,9 +113,9 @@ class MlflowSource:
         self.allowed_experiments = None if allowed_experiments is None else frozenset(allowed_experiments)
         self.timeout = timeout
         self._reader = open_reader(tracking_uri, timeout)
-        self._cache: dict[tuple[str, ...], _Cached] = {}
-        self._histories: dict[tuple[str, str], pd.DataFrame] = {}
-        self._lock = threading.RLock()
+        shared = shared_runs(tracking_uri, self.allowed_experiments)
+        self._cache, self._histories, self._lock = shared.runs, shared.histories, shared.lock
+        self._checked: set[tuple[str, ...]] = set()  # experiment sets this source made sure are current
         self._artifacts = ArtifactReader(timeout)
         self.last_reread = 0  # how many runs the last runs() call had to re-read (for tests/benchmarks)
 
@@ -138,7 +164,9 @@ class MlflowSource:
             if not ids:
                 return empty_runs()
         key = tuple(sorted(ids))
+        refresh = refresh or key not in self._checked  # another session's frame: is it still current?
         with self._lock:
+            self._checked.add(key)
             cached = self._cache.get(key)
             if cached is not None and not refresh:
                 self.last_reread = 0

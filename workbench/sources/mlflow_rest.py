@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -25,13 +26,37 @@ from workbench.sources.mlflow_frames import INFO_COLUMNS, LONG_COLUMNS, RunBatch
 
 PAGE = 10_000
 _ENV_LOCK = threading.Lock()
+# A server that did not answer is not asked again for this long: a new session (or another page)
+# shows the banner at once instead of waiting for the timeout while a hung server holds the request.
+SILENT_SECONDS = 15.0
+_silent_since: dict[str, float] = {}  # uri -> monotonic time it last failed to answer
 T = TypeVar("T")
+
+
+_process_wide = False  # set by serve_with_short_requests(): no per-call environment swaps, no lock
+
+
+def _settings(timeout: float) -> dict[str, str]:
+    return {"MLFLOW_HTTP_REQUEST_TIMEOUT": str(max(1, round(timeout))), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+
+
+def serve_with_short_requests(timeout: float = 5.0) -> None:
+    """For a process that only serves the workbench (``workbench serve``): give MLflow our timeout and no
+    retries once, for the whole process. Per-call swaps hold a lock for the length of each request, so
+    one request to a hung server would make every other session's request wait behind it."""
+    global _process_wide
+    os.environ.update(_settings(timeout))
+    _process_wide = True
 
 
 @contextmanager
 def short_requests(timeout: float) -> Iterator[None]:
-    """Temporarily give MLflow's HTTP layer our timeout and no retries."""
-    settings = {"MLFLOW_HTTP_REQUEST_TIMEOUT": str(max(1, round(timeout))), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    """Temporarily give MLflow's HTTP layer our timeout and no retries (in a notebook, where the user's
+    own MLflow calls must keep their settings); in a served process they are set once for all."""
+    if _process_wide:
+        yield
+        return
+    settings = _settings(timeout)
     with _ENV_LOCK:
         saved = {name: os.environ.get(name) for name in settings}
         os.environ.update(settings)
@@ -66,6 +91,7 @@ class RestRunsReader:
         self._deleted.clear()
 
     def _probe(self) -> None:
+        raise_if_silent(self.uri)
         try:
             with urllib.request.urlopen(f"{self.uri}/health", timeout=self.timeout):
                 pass
@@ -73,20 +99,27 @@ class RestRunsReader:
             raise SourceUnavailable(f"The MLflow tracking server {self.uri} answered HTTP {exc.code}.",
                                     "check tracking_uri points at an MLflow tracking server") from exc
         except (OSError, ValueError) as exc:  # refused, timed out, DNS, malformed URL
+            if is_timeout(exc):  # hung: others are spared the wait (refused connections fail fast anyway)
+                note_silent(self.uri)
             reason = getattr(exc, "reason", None) or exc
             raise SourceUnavailable(
                 f"The MLflow tracking server {self.uri} does not answer ({type(reason).__name__}).",
                 "start it (mlflow server ...) or fix tracking_uri; the workbench retries on refresh") from exc
+        note_answered(self.uri)
 
     def _call(self, fn: Callable[[], T]) -> T:
         try:
             with short_requests(self.timeout):
-                return fn()
+                answer = fn()
         except SourceUnavailable:
             raise
         except Exception as exc:  # MlflowException, requests errors: the server is the problem
+            if is_timeout(exc):
+                note_silent(self.uri)
             raise SourceUnavailable(f"The MLflow tracking server {self.uri} failed: {exc}",
                                     "check the server is running and reachable, then refresh") from exc
+        note_answered(self.uri)
+        return answer
 
     def experiments(self) -> pd.DataFrame:
         found = self._call(lambda: self._client.search_experiments(max_results=50_000))
@@ -161,3 +194,30 @@ def _chunks(run_ids: Sequence[str], size: int) -> Iterator[str]:
     """``'id1', 'id2', ...`` groups of at most ``size`` run ids for an ``IN (...)`` filter."""
     for start in range(0, len(run_ids), size):
         yield ", ".join(f"'{run_id}'" for run_id in run_ids[start:start + size])
+
+
+def raise_if_silent(uri: str) -> None:
+    """Fail at once for a server that did not answer in the last ``SILENT_SECONDS``."""
+    since = _silent_since.get(uri.rstrip("/"))
+    if since is not None and time.monotonic() - since < SILENT_SECONDS:
+        raise SourceUnavailable(
+            f"The MLflow tracking server {uri} does not answer (no answer {time.monotonic() - since:.0f} s ago; "
+            f"asked again after {SILENT_SECONDS:.0f} s).",
+            "start it (mlflow server ...) or fix tracking_uri; the workbench retries on refresh")
+
+
+def note_silent(uri: str) -> None:
+    _silent_since[uri.rstrip("/")] = time.monotonic()
+
+
+def note_answered(uri: str) -> None:
+    _silent_since.pop(uri.rstrip("/"), None)
+
+
+def is_timeout(error: BaseException | None) -> bool:
+    """Whether ``error`` (or an error it was raised from) is a read/connect timeout."""
+    while error is not None:
+        if isinstance(error, TimeoutError) or "timed out" in str(error).lower() or "timeout" in type(error).__name__.lower():
+            return True
+        error = error.__cause__ or error.__context__
+    return False

@@ -29,6 +29,7 @@ from workbench.sources.optuna_frames import (
     param_names,
     value_columns,
 )
+from workbench.sources.shared_cache import SharedRegistry
 
 DEFAULT_TIMEOUT = 5.0
 PROBE_ONLY = 2**62  # as after_trial_id: read only the trials listed
@@ -80,6 +81,23 @@ class _StudyCache:
     disk: DiskTrialCache | None = None
 
 
+@dataclass
+class _SharedStudies:
+    """Trial caches the sources of one storage and access scope share (``open_optuna_source(shared=True)``)."""
+
+    caches: dict[str, _StudyCache] = field(default_factory=dict)
+    distributions: dict[str, BaseDistribution] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+_SHARED: SharedRegistry[_SharedStudies] = SharedRegistry(_SharedStudies)
+
+
+def clear_shared_studies() -> None:
+    """Forget every shared trial cache."""
+    _SHARED.clear()
+
+
 class OptunaSource(ABC):
     """Read-only access to the studies of one Optuna storage."""
 
@@ -92,6 +110,14 @@ class OptunaSource(ABC):
         self._lock = threading.RLock()
         self._caches: dict[str, _StudyCache] = {}
         self._dist_cache: dict[str, BaseDistribution] = {}
+        self._checked: set[str] | None = None  # shared caches: studies this source made sure are current
+
+    def share(self, key: tuple) -> None:
+        """Use the process-wide trial caches of ``key`` (storage, access scope...): a study another source
+        read is reused after one cheap query for new or unfinished trials."""
+        shared = _SHARED.get((type(self).__name__, self.storage, *key))
+        self._caches, self._dist_cache, self._lock = shared.caches, shared.distributions, shared.lock
+        self._checked = set()
 
     # -- backend hooks ---------------------------------------------------------------------------
     @abstractmethod
@@ -125,13 +151,20 @@ class OptunaSource(ABC):
         """The study's trials; the first call reads all, ``refresh=True`` only new/unfinished ones."""
         with self._lock:
             cache = self._caches.get(name)
-            if cache is None:
+            if cache is not None and self._checked is not None and name not in self._checked:
+                self._checked.add(name)  # read by another source: fetch only what is new since
+                directions = cache.data.directions
+                if not self._update(cache) and not refresh:
+                    return cache.data  # unchanged: the very frames the other sessions show
+            elif cache is None:
                 row = self._study_row(name)
                 cache = _StudyCache(study_id=int(row["study_id"]), n_objectives=len(row["directions"]))
                 directions = list(row["directions"])
                 self._load_disk(cache, row)
                 self._update(cache)
                 self._caches[name] = cache
+                if self._checked is not None:
+                    self._checked.add(name)
             elif refresh:
                 directions = cache.data.directions
                 self._update(cache)
@@ -212,7 +245,8 @@ class OptunaSource(ABC):
         cache.max_trial_id, cache.pending_ids = cached.max_trial_id, cached.pending_ids
         self.trial_rows_from_disk += len(frame)
 
-    def _update(self, cache: _StudyCache) -> None:
+    def _update(self, cache: _StudyCache) -> int:
+        """Read new and unfinished trials into ``cache``; how many trial records were read."""
         unfinished_ids = (cache.pending_ids if cache.unfinished is None
                           else [int(i) for i in cache.unfinished["trial_id"]])
         raw = self._read_trials(cache.study_id, cache.max_trial_id, unfinished_ids)
@@ -241,6 +275,7 @@ class OptunaSource(ABC):
         if cache.disk is not None and len(raw.trials):
             cache.disk.save(subset(raw, new_finished["trial_id"]), cache.max_trial_id,
                             [int(i) for i in cache.unfinished["trial_id"]])
+        return len(raw.trials)
 
 
 def _empty_intermediate() -> pd.DataFrame:
@@ -255,14 +290,19 @@ def _present(value) -> bool:
 
 
 def open_optuna_source(storage: str | None, timeout: float = DEFAULT_TIMEOUT,
-                       cache_dir: str | None = None, allowed_studies: Collection[str] | None = None) -> OptunaSource:
+                       cache_dir: str | None = None, allowed_studies: Collection[str] | None = None,
+                       shared: bool = False) -> OptunaSource:
     """The right source for an RDB URL or a journal file; raises typed errors for bad settings.
 
     With ``cache_dir``, finished trials are also kept on disk, so a new process reads only the others.
+    With ``shared``, sources of the same storage and access scope share their trials in memory (served
+    sessions: a study is assembled once, not once per session).
     """
     source = _open(storage, timeout)
     source.cache_dir = cache_dir
     source.allowed_studies = None if allowed_studies is None else frozenset(allowed_studies)
+    if shared:
+        source.share((cache_dir, source.allowed_studies))
     return source
 
 

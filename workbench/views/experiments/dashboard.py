@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 
@@ -24,6 +25,7 @@ from workbench.views.experiments.scatter import RunsScatter
 from workbench.views.widgets import safe_options
 
 DEFAULT_CURVES = 10  # curves drawn before the user selects runs
+SUBVIEWS = ("diff", "curves", "parallel", "scatter", "artifacts")  # the comparison tabs, in order
 
 
 class ExperimentsDashboard(Viewer):
@@ -55,16 +57,19 @@ class ExperimentsDashboard(Viewer):
         self.scatter = RunsScatter()
         self.artifacts = ArtifactBrowser(source=self.source)
         self.parallel.param.watch(self._on_brush, "brushed")
+        self._stale: set[str] = set()  # comparison tabs whose runs/selection changed while hidden
         self.runs = self._read()  # filters and fills the sub-views through the watchers below
         self._choose_curve_metric()
         self.table.param.watch(self._on_selection, "selection")
         self.tabs = pn.Tabs(("Compare", self.diff), ("Curves", self.curves), ("Parallel coordinates", self.parallel),
                             ("Scatter / box", self.scatter), ("Artifacts", self.artifacts), dynamic=True,
                             sizing_mode="stretch_width", css_classes=["wb-experiment-tabs"])
+        self.tabs.param.watch(lambda event: self._fill(SUBVIEWS[event.new]), "active")
         self._sync_url()
         self._callback = None
         if self.refresh_interval:
-            self._callback = pn.state.add_periodic_callback(self.refresh, period=int(self.refresh_interval * 1000))
+            self._callback = pn.state.add_periodic_callback(self.refresh_in_thread,
+                                                            period=int(self.refresh_interval * 1000))
 
     # -- data -------------------------------------------------------------------------------------
     def _ids(self) -> list[str]:
@@ -90,10 +95,26 @@ class ExperimentsDashboard(Viewer):
         try:
             runs = self._read(refresh=True)
         except WorkbenchError as error:
-            retry = pn.widgets.Button(name="Retry", button_type="warning", css_classes=["wb-retry"])
-            retry.on_click(lambda event: self.refresh())
-            self._banner[:] = [error_alert(error, context="Experiments refresh"), retry]
+            self._refresh_failed(error)
             return
+        self._refreshed(runs)
+
+    async def refresh_in_thread(self, _event=None) -> None:
+        """``refresh`` with the store read on a worker thread (the live refresh and Retry): a slow or hung
+        tracking server then holds no other session of the server; the page is updated back on the loop."""
+        try:
+            runs = await asyncio.to_thread(self._read, True)
+        except WorkbenchError as error:
+            self._refresh_failed(error)
+            return
+        self._refreshed(runs)
+
+    def _refresh_failed(self, error: WorkbenchError) -> None:
+        retry = pn.widgets.Button(name="Retry", button_type="warning", css_classes=["wb-retry"])
+        retry.on_click(self.refresh_in_thread)
+        self._banner[:] = [error_alert(error, context="Experiments refresh"), retry]
+
+    def _refreshed(self, runs: pd.DataFrame) -> None:
         if self._banner.objects:
             self._banner[:] = []
         if runs is not self.runs:  # the source returns the cached frame itself when nothing changed
@@ -112,6 +133,13 @@ class ExperimentsDashboard(Viewer):
 
     @param.depends("filtered", watch=True)
     def _propagate(self) -> None:
+        if self._deferring():  # served: only the comparison tab shown now is redrawn, the others when shown
+            with param.parameterized.discard_events(self.parallel):
+                self.parallel.brushed = None  # what new runs do to the brush (below, when parallel is shown)
+            self.table.runs = nest_runs(self._brushed())
+            self._stale.update(SUBVIEWS)
+            self._fill(self._shown())
+            return
         self.parallel.runs = self.filtered  # resets the brush
         self.table.runs = nest_runs(self._brushed())
         self.diff.runs = self.filtered
@@ -119,6 +147,37 @@ class ExperimentsDashboard(Viewer):
         self.scatter.runs = self.filtered
         self.curves.selection = self._curve_runs()
         self._update_artifact_runs()
+
+    def _deferring(self) -> bool:
+        """In a served session hidden comparison tabs are filled when shown (a filter redraws one plot, not four)."""
+        document = pn.state.curdoc
+        return document is not None and document.session_context is not None
+
+    def _shown(self) -> str:
+        return SUBVIEWS[self.tabs.active] if hasattr(self, "tabs") else SUBVIEWS[0]
+
+    def _fill(self, view: str) -> None:
+        """Bring a comparison tab up to date with the filtered runs and the selection (if it missed changes)."""
+        if view not in self._stale:
+            return
+        self._stale.discard(view)
+        if view == "diff":
+            with param.parameterized.batch_call_watchers(self.diff):
+                self.diff.runs, self.diff.selection = self.filtered, list(self.table.selection)
+        elif view == "curves":
+            self.curves.runs = self.filtered
+            self.curves.selection = self._curve_runs()
+        elif view == "parallel":
+            self.parallel.runs = self.filtered
+        elif view == "scatter":
+            self.scatter.runs = self.filtered
+        else:
+            self._update_artifact_runs()
+
+    def flush(self) -> None:
+        """Fill every comparison tab (reports and exports show them all)."""
+        for view in SUBVIEWS:
+            self._fill(view)
 
     def _brushed(self) -> pd.DataFrame:
         if self.parallel.brushed is None:
@@ -145,6 +204,10 @@ class ExperimentsDashboard(Viewer):
         return self.filtered["run_id"].head(DEFAULT_CURVES).tolist() if self.filtered is not None else []
 
     def _on_selection(self, event) -> None:
+        if self._deferring():
+            self._stale.update(("diff", "curves", "artifacts"))
+            self._fill(self._shown())
+            return
         self.diff.selection = list(event.new)
         self.curves.selection = self._curve_runs()
         self._update_artifact_runs()

@@ -31,6 +31,7 @@ class DiffView(Viewer):
         super().__init__(**params)
         self._table = self._new_table(pd.DataFrame())
         self._holder = pn.Column(self._table, sizing_mode="stretch_width")
+        self._empty = True  # the table shows no comparison
         self._direction = pn.widgets.MultiChoice(name="Metrics where lower is better", options={},
                                                  sizing_mode="stretch_width")
         self._direction.param.watch(self._set_directions, "value")
@@ -46,9 +47,12 @@ class DiffView(Viewer):
     def _update(self) -> None:
         if self.runs is None or len(self.selection) < 1:
             self._notice.object = "Select runs in the table (tick the boxes) to compare them here."
-            self._table = self._new_table(pd.DataFrame())
-            self._holder[:] = [self._table]
+            if not self._empty:  # an empty table stays as it is (no new browser model per filter)
+                self._table = self._new_table(pd.DataFrame())
+                self._holder[:] = [self._table]
+                self._empty = True
             return
+        self._empty = False
         full = diff_runs(self.runs, self.selection, include_tags=self.include_tags)
         table = diff_runs(self.runs, self.selection, only_differences=self.only_differences,
                           include_tags=self.include_tags)

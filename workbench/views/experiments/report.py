@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 def comparison_report(dashboard: ExperimentsDashboard) -> str:
     """HTML of the filter, the diff of the selected runs (plain escaped table), curves and parallel plot."""
+    dashboard.flush()  # tabs not shown since the last filter/selection are filled first
     diff = dashboard.diff._table.value
     query = dashboard.query or "(none)"
     parts = [

@@ -20,6 +20,18 @@ def _pareto(data, i: int, j: int):
     return plots.pareto_plot(data, i, j) if data.is_multi_objective else message("Single-objective study")
 
 
+def _served() -> bool:
+    document = pn.state.curdoc
+    return document is not None and document.session_context is not None
+
+
+def _lazy(title: str, make, made: dict) -> pn.viewable.Viewable:
+    """A holder that makes its content (plot, widgets) only when the browser first renders it."""
+    made[title] = pn.param.ParamFunction(make, lazy=True, defer_load=False, loading_indicator=False,
+                                         sizing_mode="stretch_width")
+    return made[title]
+
+
 class StudyPlots(Viewer):
     """Intermediate values, parallel coordinates, slice, contour, EDF, rank, importance, timeline, Pareto."""
 
@@ -39,6 +51,7 @@ class StudyPlots(Viewer):
         super().__init__(**params)
         self._sync_choices()
         self._live: dict[str, LivePlot] = {}
+        self._made: dict[str, pn.viewable.Viewable] = {}  # served: each tab's lazy holder, made once
 
     @param.depends("data", watch=True)
     def _sync_choices(self) -> None:
@@ -87,30 +100,32 @@ class StudyPlots(Viewer):
         return pn.Row(*[pn.widgets.Select.from_param(self.param[n], width=220) for n in names])
 
     def tabs(self) -> list[tuple[str, pn.viewable.Viewable]]:
-        """(title, content) of each plot tab."""
-        tabs = [
-            ("Intermediate values", self._plot("Intermediate values", plots.intermediate_plot,
-                                               css="wb-tuning-intermediate")),
-            ("Parallel coordinates", pn.Column(self._widgets("objective"), self._plot(
+        """(title, content) of each plot tab; in a served session a tab's plot is made when first shown."""
+        makers = [
+            ("Intermediate values", lambda: self._plot("Intermediate values", plots.intermediate_plot,
+                                                       css="wb-tuning-intermediate")),
+            ("Parallel coordinates", lambda: pn.Column(self._widgets("objective"), self._plot(
                 "Parallel coordinates", lambda d, o, s: plots.parallel_plot(d, o, selected=s), "objective",
                 "selected", css="wb-tuning-parallel"))),
-            ("Slice", pn.Column(self._widgets("slice_param", "objective"), self._plot(
+            ("Slice", lambda: pn.Column(self._widgets("slice_param", "objective"), self._plot(
                 "Slice", partial(plots.slice_plot, deferred=True), "slice_param", "objective", "selected",
                 css="wb-tuning-slice",
                 select_column="Trial"))),
-            ("Contour", pn.Column(self._widgets("x", "y", "objective"), self._plot(
+            ("Contour", lambda: pn.Column(self._widgets("x", "y", "objective"), self._plot(
                 "Contour", plots.contour_plot, "x", "y", "objective", css="wb-tuning-contour"))),
-            ("EDF", self._plot("EDF", lambda data: plots.edf_plot([data]), css="wb-tuning-edf")),
-            ("Rank", pn.Column(self._widgets("x", "y", "objective"), self._plot(
+            ("EDF", lambda: self._plot("EDF", lambda data: plots.edf_plot([data]), css="wb-tuning-edf")),
+            ("Rank", lambda: pn.Column(self._widgets("x", "y", "objective"), self._plot(
                 "Rank", plots.rank_plot, "x", "y", "objective", css="wb-tuning-rank"))),
-            ("Importance", pn.Column(self._widgets("evaluator", "objective"), self._plot(
+            ("Importance", lambda: pn.Column(self._widgets("evaluator", "objective"), self._plot(
                 "Importance", plots.importance_plot, "evaluator", "objective", css="wb-tuning-importance"))),
-            ("Timeline", self._plot("Timeline", plots.timeline_plot, css="wb-tuning-timeline")),
+            ("Timeline", lambda: self._plot("Timeline", plots.timeline_plot, css="wb-tuning-timeline")),
         ]
         if self.data is not None and self.data.is_multi_objective:
-            tabs.append(("Pareto front", pn.Column(self._widgets("pareto_x", "pareto_y"), self._plot(
+            makers.append(("Pareto front", lambda: pn.Column(self._widgets("pareto_x", "pareto_y"), self._plot(
                 "Pareto front", _pareto, "pareto_x", "pareto_y", css="wb-tuning-pareto"))))
-        return tabs
+        if not _served():
+            return [(title, make()) for title, make in makers]
+        return [(title, self._made.get(title) or _lazy(title, make, self._made)) for title, make in makers]
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Tabs(*self.tabs(), dynamic=True, sizing_mode="stretch_width")
