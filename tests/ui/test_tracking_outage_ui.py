@@ -4,11 +4,13 @@ and Retry brings the data back (including a run logged while the server was down
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import sys
 import threading
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,22 @@ class HealthProbe(threading.Thread):
             self.done.wait(0.25)
 
 
+@contextlib.contextmanager
+def served_with_probe(config) -> Iterator[tuple[int, HealthProbe]]:
+    """``workbench serve`` of ``config`` (threaded, free port) with a /health probe polling it: (port, probe)."""
+    port = free_port()
+    app = serve(config, ServeOptions(port=port), threaded=True)
+    probe = HealthProbe(port)
+    try:
+        wait_for_port(port)
+        probe.start()
+        yield port, probe
+    finally:
+        probe.done.set()
+        probe.join(timeout=5)
+        app.stop()
+
+
 def main_tab(page, label: str):
     return page.locator(".bk-tab").filter(has_text=re.compile(f"^{label}$")).first
 
@@ -58,44 +76,37 @@ def test_tracking_server_killed_and_restarted_in_the_browser(page, tmp_path: Pat
     tracking_port = free_port()
     tracking = start_server(db, tracking_port, tmp_path)
     config = demo_config.with_overrides(tracking_uri=f"http://127.0.0.1:{tracking_port}", refresh_interval=2)
-    port = free_port()
-    app = serve(config, ServeOptions(port=port), threaded=True)
-    probe = HealthProbe(port)
     try:
-        wait_for_port(port)
-        probe.start()
-        page.goto(f"http://127.0.0.1:{port}/?tab=experiments")
-        page.locator(".tabulator-row").first.wait_for()
+        with served_with_probe(config) as (port, probe):
+            page.goto(f"http://127.0.0.1:{port}/?tab=experiments")
+            page.locator(".tabulator-row").first.wait_for()
 
-        probe.phase = "outage"
-        stop_server(tracking)  # kill -9, mid-session; the live refresh (every 2 s) notices
-        banner = page.locator(".wb-error").filter(has_text=f"127.0.0.1:{tracking_port}")
-        banner.first.wait_for()
-        page.locator(".wb-retry").first.wait_for()  # the Experiments banner offers a retry
-        page.wait_for_timeout(6000)  # several live refreshes against the dead server (the probe keeps polling)
-        assert page.locator(".tabulator-row").count() > 0  # the last good data stays on screen
-        probe.phase = "explain-during-outage"
-        main_tab(page, "Explain").click()  # opened during the outage: an alert, not a blank
-        # the stored explanation's run cannot be looked up: said at once (no retries with backoff)
-        page.locator(".wb-error").locator("visible=true").filter(has_text="does not answer").first.wait_for()
+            probe.phase = "outage"
+            stop_server(tracking)  # kill -9, mid-session; the live refresh (every 2 s) notices
+            banner = page.locator(".wb-error").filter(has_text=f"127.0.0.1:{tracking_port}")
+            banner.first.wait_for()
+            page.locator(".wb-retry").first.wait_for()  # the Experiments banner offers a retry
+            page.wait_for_timeout(6000)  # several live refreshes against the dead server (the probe keeps polling)
+            assert page.locator(".tabulator-row").count() > 0  # the last good data stays on screen
+            probe.phase = "explain-during-outage"
+            main_tab(page, "Explain").click()  # opened during the outage: an alert, not a blank
+            # the stored explanation's run cannot be looked up: said at once (no retries with backoff)
+            page.locator(".wb-error").locator("visible=true").filter(has_text="does not answer").first.wait_for()
 
-        writer = MlflowClient(f"sqlite:///{db}")
-        experiment_id = writer.get_experiment_by_name("cancer-baselines").experiment_id
-        log_run(writer, experiment_id, "logged-during-outage", 0.99)
-        tracking = start_server(db, tracking_port, tmp_path)
-        probe.phase = "recovery"
-        main_tab(page, "Experiments").click()
-        page.locator(".wb-retry").first.wait_for(state="detached")  # the next live refresh recovers
-        page.locator(".tabulator-row").filter(has_text="logged-during-outage").first.wait_for()  # the new run
-        probe.phase = "reopen"
-        page.goto(f"http://127.0.0.1:{port}/?tab=explain")  # a new session: Explain works again
-        page.locator(".bk-tab").first.wait_for()
-        page.wait_for_timeout(3000)
-        assert page.locator(".wb-error").locator("visible=true").count() == 0
+            writer = MlflowClient(f"sqlite:///{db}")
+            experiment_id = writer.get_experiment_by_name("cancer-baselines").experiment_id
+            log_run(writer, experiment_id, "logged-during-outage", 0.99)
+            tracking = start_server(db, tracking_port, tmp_path)
+            probe.phase = "recovery"
+            main_tab(page, "Experiments").click()
+            page.locator(".wb-retry").first.wait_for(state="detached")  # the next live refresh recovers
+            page.locator(".tabulator-row").filter(has_text="logged-during-outage").first.wait_for()  # the new run
+            probe.phase = "reopen"
+            page.goto(f"http://127.0.0.1:{port}/?tab=explain")  # a new session: Explain works again
+            page.locator(".bk-tab").first.wait_for()
+            page.wait_for_timeout(3000)
+            assert page.locator(".wb-error").locator("visible=true").count() == 0
     finally:
-        probe.done.set()
-        probe.join(timeout=5)
-        app.stop()
         stop_server(tracking)
     assert probe.answers > 10
     # While the server is down the live refreshes fail fast (no retries, no backoff): /health always

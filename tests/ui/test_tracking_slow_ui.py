@@ -10,12 +10,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import free_port, wait_for_port
-
-from workbench.serve import ServeOptions, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_tracking_outage_ui import HealthProbe  # noqa: E402
+from test_tracking_outage_ui import served_with_probe  # noqa: E402
 
 pytestmark = [pytest.mark.ui]
 
@@ -47,26 +44,19 @@ def test_hung_tracking_server_shows_loading_and_health_keeps_answering(page, dem
     silent = SilentServer()
     silent.start()
     config = demo_config.with_overrides(tracking_uri=f"http://127.0.0.1:{silent.port}")
-    port = free_port()
-    app = serve(config, ServeOptions(port=port), threaded=True)
-    probe = HealthProbe(port)
     try:
-        wait_for_port(port)
-        probe.start()
-        probe.phase = "hung"
-        page.goto(f"http://127.0.0.1:{port}/?tab=experiments")
-        loading = page.locator(".wb-loading").filter(has_text=f"127.0.0.1:{silent.port}")
-        loading.first.wait_for()  # the first screen says what it waits for (not a blank page)
-        banner = page.locator(".wb-error").filter(has_text=f"127.0.0.1:{silent.port}")
-        banner.first.wait_for(timeout=60_000)  # the server never answered: the page says so
-        probe.phase = "after"
-        assert silent.accepted, "the tracking server was never asked"
-        assert loading.count() == 0 and page.locator(".wb-error").filter(has_text="Traceback").count() == 0
-        assert page.locator(".bk-tab").filter(has_text="Tuning").count() >= 1  # the rest of the app is there
+        with served_with_probe(config) as (port, probe):
+            probe.phase = "hung"
+            page.goto(f"http://127.0.0.1:{port}/?tab=experiments")
+            loading = page.locator(".wb-loading").filter(has_text=f"127.0.0.1:{silent.port}")
+            loading.first.wait_for()  # the first screen says what it waits for (not a blank page)
+            banner = page.locator(".wb-error").filter(has_text=f"127.0.0.1:{silent.port}")
+            banner.first.wait_for(timeout=60_000)  # the server never answered: the page says so
+            probe.phase = "after"
+            assert silent.accepted, "the tracking server was never asked"
+            assert loading.count() == 0 and page.locator(".wb-error").filter(has_text="Traceback").count() == 0
+            assert page.locator(".bk-tab").filter(has_text="Tuning").count() >= 1  # the rest of the app is there
     finally:
-        probe.done.set()
-        probe.join(timeout=5)
-        app.stop()
         silent.stop()
     assert probe.answers > 3
     while_hung = [failure for failure in probe.failures if failure.startswith("hung")]
