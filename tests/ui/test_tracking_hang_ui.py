@@ -5,29 +5,23 @@ when the server continues (SIGCONT)."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import free_port, snapshot
-from test_tracking_outage_ui import main_tab, served_with_probe
+from helpers import snapshot
+from test_tracking_outage_ui import demo_tracking_server, main_tab, served_with_probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
-from test_experiments_server import start_server, stop_server  # noqa: E402 - the real mlflow server
+from test_experiments_server import stop_server  # noqa: E402 - the real mlflow server
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
 
 def test_tracking_server_hung_and_continued_in_the_browser(page, tmp_path: Path, demo_config) -> None:
-    demo = Path(demo_config.dvc_repo)
-    db = tmp_path / "mlflow.db"
-    shutil.copy(demo / "mlflow.db", db)
+    db, tracking_port, tracking, config = demo_tracking_server(tmp_path, demo_config)
     before = snapshot(db)
-    tracking_port = free_port()
-    tracking = start_server(db, tracking_port, tmp_path)
-    config = demo_config.with_overrides(tracking_uri=f"http://127.0.0.1:{tracking_port}", refresh_interval=2)
     try:
         with served_with_probe(config) as (port, probe):
             # the page is built once the server answered (off the event loop): a link value it refuses is still told

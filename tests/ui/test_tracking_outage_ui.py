@@ -46,6 +46,16 @@ class HealthProbe(threading.Thread):
             self.done.wait(0.25)
 
 
+def demo_tracking_server(tmp_path: Path, demo_config):
+    """A real ``mlflow server`` on a copy of the demo's store (artifacts stay in the demo, read in place):
+    (store file, port, process, the demo config pointed at it with a 2 s live refresh)."""
+    db = tmp_path / "mlflow.db"
+    shutil.copy(Path(demo_config.dvc_repo) / "mlflow.db", db)
+    port = free_port()
+    process = start_server(db, port, tmp_path)
+    return db, port, process, demo_config.with_overrides(tracking_uri=f"http://127.0.0.1:{port}", refresh_interval=2)
+
+
 @contextlib.contextmanager
 def served_with_probe(config) -> Iterator[tuple[int, HealthProbe]]:
     """``workbench serve`` of ``config`` (threaded, free port) with a /health probe polling it: (port, probe)."""
@@ -70,12 +80,8 @@ def test_tracking_server_killed_and_restarted_in_the_browser(page, tmp_path: Pat
     from mlflow import MlflowClient
 
     demo = Path(demo_config.dvc_repo)
-    db = tmp_path / "mlflow.db"
-    shutil.copy(demo / "mlflow.db", db)  # the demo's runs (artifacts stay in the demo, read in place)
     demo_before = snapshot(demo / "mlartifacts")
-    tracking_port = free_port()
-    tracking = start_server(db, tracking_port, tmp_path)
-    config = demo_config.with_overrides(tracking_uri=f"http://127.0.0.1:{tracking_port}", refresh_interval=2)
+    db, tracking_port, tracking, config = demo_tracking_server(tmp_path, demo_config)
     try:
         with served_with_probe(config) as (port, probe):
             page.goto(f"http://127.0.0.1:{port}/?tab=experiments")
