@@ -53,12 +53,16 @@ def parse_model_uri(uri: str | None) -> RunRef:
     raise ConfigError(f"The setting 'model' ({text!r}) is not a model URI the workbench understands.", URI_HINT)
 
 
-def with_timeout(function: Callable[[], T], timeout: float, what: str) -> T:
-    """Run ``function`` in a worker thread; a SourceUnavailable if it takes longer than ``timeout``."""
+def with_timeout(function: Callable[[], T], timeout: float, what: str,
+                 on_timeout: Callable[[], None] | None = None) -> T:
+    """Run ``function`` in a worker thread; a SourceUnavailable (after ``on_timeout()``) if it takes longer
+    than ``timeout``."""
     pool = ThreadPoolExecutor(max_workers=1)
     try:
         return pool.submit(function).result(timeout=timeout)
     except FutureTimeout:
+        if on_timeout is not None:
+            on_timeout()
         raise SourceUnavailable(f"{what} did not answer within {timeout:g} s.",
                                 "check the tracking server is running and reachable") from None
     finally:
@@ -128,18 +132,15 @@ def run_artifact_root(tracking_uri: str | None, ref: RunRef, timeout: float = 10
     return _asking(tracking_uri, remote, timeout, f"The tracking store '{tracking_uri}'")
 
 
-def _asking(tracking_uri: str, function: Callable[[], T], timeout: float, what: str) -> T:
-    """``with_timeout`` for a tracking server: one that did not answer lately is not waited for again,
+def _asking(tracking_uri: str | None, function: Callable[[], T], timeout: float, what: str) -> T:
+    """``with_timeout`` for a store: a tracking server that did not answer lately is not waited for again,
     and one that does not answer now is remembered (the Experiments source shares the memory)."""
+    if not tracking_uri or sqlite_file(tracking_uri) is not None:
+        return with_timeout(function, timeout, what)
     from workbench.sources.mlflow_rest import note_silent, raise_if_silent
 
     raise_if_silent(tracking_uri)
-    try:
-        return with_timeout(function, timeout, what)
-    except SourceUnavailable as error:
-        if "did not answer within" in error.message:
-            note_silent(tracking_uri)
-        raise
+    return with_timeout(function, timeout, what, on_timeout=lambda: note_silent(tracking_uri))
 
 
 def _absolute(artifact_uri: str, base: Path) -> str:
@@ -182,9 +183,7 @@ def _download(uri: str, tracking_uri: str | None, timeout: float, what: str) -> 
         except (MlflowException, OSError) as exc:
             raise NotFound(f"The {what} could not be fetched: {exc}.", "log it with the run") from exc
 
-    if tracking_uri and sqlite_file(tracking_uri) is None:
-        return _asking(tracking_uri, fetch, timeout, f"The artifact store of '{tracking_uri}'")
-    return with_timeout(fetch, timeout, f"The artifact store of '{tracking_uri}'")
+    return _asking(tracking_uri, fetch, timeout, f"The artifact store of '{tracking_uri}'")
 
 
 def locate_model(tracking_uri: str | None, ref: RunRef, timeout: float = 30.0) -> Path:
